@@ -1,0 +1,64 @@
+# scalable-app-operator: every target installs what it needs (hack/deps.sh) so a fresh clone just works.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
+
+.PHONY: help deps build typecheck lint format crds crds-check test test-unit test-integration \
+        binaries cluster-up cluster-down cluster-env cluster-status demo run render clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: ## Install Debian and npm packages (Node 24 comes from npm)
+	@bash hack/deps.sh
+
+build: deps ## Compile TypeScript to dist/
+	tsc -p tsconfig.build.json
+
+typecheck: deps ## tsc --noEmit
+	tsc --noEmit -p tsconfig.json
+
+lint: deps ## eslint + prettier --check
+	eslint .
+	prettier --check .
+
+format: deps ## prettier --write
+	prettier --write .
+
+crds: deps ## Generate crds/ and the chart's CRD from the zod schema
+	tsx scripts/gen-crd.ts
+
+crds-check: deps ## Fail when the committed CRD is stale
+	tsx scripts/gen-crd.ts --check
+
+test: ## The test command: unit + integration on a real local cluster; ends with "N passed, N failed"
+	@bash hack/test.sh
+
+test-unit: ## Unit tests only (no cluster)
+	@SAPP_SKIP_INTEGRATION=1 bash hack/test.sh
+
+test-integration: deps binaries ## Integration tests only
+	node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --runInBand
+
+binaries: ## Build (or reuse) etcd, kube-apiserver, ... kwok from the Go module proxy
+	@bash hack/build-binaries.sh
+
+cluster-up: deps ## Start the local cluster (etcd, apiserver, controllers, scheduler, kwok nodes)
+	@bash hack/cluster.sh up
+
+cluster-down: ## Stop the local cluster and everything it started
+	@bash hack/cluster.sh down
+
+cluster-env: ## Print the environment for kubectl: eval "$$(make -s cluster-env)"
+	@bash hack/cluster.sh env
+
+cluster-status: ## Health of the local cluster
+	@bash hack/cluster.sh status
+
+render: deps ## Print every object the operator would create for FILE (default examples/shop.yaml)
+	tsx src/cli.ts render -f $(or $(FILE),examples/shop.yaml)
+
+demo: deps ## The main job: cluster (if none), operator, the shop example, its status
+	@bash hack/demo.sh
+
+clean: ## Remove build output and local state (not the binary cache)
+	rm -rf dist coverage .local
