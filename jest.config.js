@@ -27,7 +27,14 @@ export default {
         '<rootDir>/scripts/**/*.test.ts',
         '<rootDir>/examples/**/*.test.ts',
       ],
-      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.(int|svc)\\.test\\.ts$'],
+    },
+    {
+      // Tests against real servers the test file starts itself (MariaDB, Redis): no cluster needed.
+      ...common,
+      displayName: 'services',
+      testMatch: ['<rootDir>/{src,test,examples}/**/*.svc.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
     },
     {
       ...common,

@@ -27,6 +27,10 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 step typecheck tsc --noEmit -p tsconfig.json
 results=(.local/results/unit.json)
 jest unit --selectProjects unit
+if [[ "${SAPP_SKIP_SERVICES:-}" != 1 ]]; then
+  results+=(.local/results/services.json)
+  jest services --selectProjects services
+fi
 if [[ "${SAPP_SKIP_INTEGRATION:-}" != 1 ]]; then
   results+=(.local/results/integration.json)
   if step binaries bash hack/build-binaries.sh; then

@@ -1,0 +1,153 @@
+// Real MariaDB servers (Debian's mariadbd) for tests: own data directory, loopback port, stopped by PID.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import mysql from 'mysql2/promise';
+import { freePort, waitFor } from './ports.js';
+import { startProcess, stopProcess } from './process.js';
+
+export interface MariaDBOptions {
+  /** A name for logs and the data directory. */
+  name?: string;
+  /** Extra my.cnf files (full text, with their own [mysqld]/[mariadbd] sections), e.g. the operator's role config. */
+  configFiles?: string[];
+  /** Reuse an existing base directory (restart after stop). */
+  baseDir?: string;
+  port?: number;
+}
+
+export interface MariaDBServer {
+  name: string;
+  port: number;
+  socket: string;
+  baseDir: string;
+  dataDir: string;
+  /** Connects as root over the Unix socket (root has no password in test servers). */
+  root(database?: string): Promise<mysql.Connection>;
+  /** Runs SQL as root and returns rows. */
+  query<T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]): Promise<T>;
+  /** Runs a SQL script (several statements) as root with the mariadb client. */
+  execScript(sql: string, database?: string): void;
+  errorLog(): string;
+  /** Graceful stop (SIGTERM); the data directory stays for start again. */
+  stop(): Promise<void>;
+  /** Crash (SIGKILL). */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and data directory. */
+  start(): Promise<void>;
+  /** Stops and removes the data directory. */
+  destroy(): Promise<void>;
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBServer> {
+  const name = opts.name ?? 'mariadb';
+  const baseDir = opts.baseDir ?? mkdtempSync(join(tmpdir(), `sapp-${name}-`));
+  const dataDir = join(baseDir, 'data');
+  const confDir = join(baseDir, 'conf.d');
+  const socket = join(baseDir, 'mysqld.sock');
+  const port = opts.port ?? (await freePort());
+  mkdirSync(confDir, { recursive: true });
+  (opts.configFiles ?? []).forEach((text, i) => writeFileSync(join(confDir, `${i}.cnf`), text));
+  const user = isRoot() ? ['--user=root'] : [];
+  writeFileSync(
+    join(baseDir, 'my.cnf'),
+    [
+      '[mariadbd]',
+      `datadir=${dataDir}`,
+      `socket=${socket}`,
+      `port=${port}`,
+      'bind-address=127.0.0.1',
+      `pid-file=${join(baseDir, 'mysqld.pid')}`,
+      `log-error=${join(baseDir, 'error.log')}`,
+      'skip-name-resolve',
+      'innodb-buffer-pool-size=32M',
+      'innodb-log-file-size=16M',
+      'performance-schema=OFF',
+      '[client]',
+      `socket=${socket}`,
+      'user=root',
+      `!includedir ${confDir}`,
+      '',
+    ].join('\n'),
+  );
+  const defaults = `--defaults-file=${join(baseDir, 'my.cnf')}`;
+  let initialized = true;
+  try {
+    readFileSync(join(dataDir, 'mysql', 'db.frm'));
+  } catch {
+    initialized = false;
+  }
+  if (!initialized) {
+    execFileSync(
+      'mariadb-install-db',
+      [defaults, ...user, '--auth-root-authentication-method=normal', '--skip-test-db'],
+      { stdio: 'pipe' },
+    );
+  }
+
+  let child: ChildProcess | undefined;
+  const connect = (database?: string) =>
+    mysql.createConnection({
+      socketPath: socket,
+      user: 'root',
+      password: '',
+      database,
+      multipleStatements: true,
+    });
+
+  const server: MariaDBServer = {
+    name,
+    port,
+    socket,
+    baseDir,
+    dataDir,
+    root: connect,
+    async query<T>(sql: string, params?: unknown[]) {
+      const conn = await connect();
+      try {
+        const [rows] = await conn.query(sql, params);
+        return rows as T;
+      } finally {
+        await conn.end();
+      }
+    },
+    execScript(sql: string, database?: string) {
+      execFileSync('mariadb', [defaults, ...(database ? [database] : [])], { input: sql, stdio: 'pipe' });
+    },
+    errorLog: () => {
+      try {
+        return readFileSync(join(baseDir, 'error.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    async stop() {
+      if (child) await stopProcess(child, 'SIGTERM');
+      child = undefined;
+    },
+    async kill() {
+      if (child) await stopProcess(child, 'SIGKILL');
+      child = undefined;
+    },
+    async start() {
+      child = startProcess('mariadbd', [defaults, ...user], join(baseDir, 'stdout.log'));
+      const started = child;
+      await waitFor(`${name} on port ${port}`, async () => {
+        if (started.exitCode !== null) throw new Error(`mariadbd exited: ${server.errorLog().slice(-2000)}`);
+        const conn = await connect();
+        await conn.end();
+        return true;
+      });
+    },
+    async destroy() {
+      await server.stop();
+      rmSync(baseDir, { recursive: true, force: true });
+    },
+  };
+  await server.start();
+  return server;
+}
