@@ -109,6 +109,19 @@ describe('generated CRD', () => {
     ]);
   });
 
+  it('object defaults are written out in full (the API server validates a default as written)', () => {
+    const spec = schema.properties!.spec!;
+    expect(spec.properties!.exposure!.default).toEqual({
+      type: 'Service',
+      serviceType: 'ClusterIP',
+      servicePort: 80,
+      sessionAffinity: 'None',
+      affinityTimeoutSeconds: 10800,
+      cookieName: 'SAPP_AFFINITY',
+    });
+    expect(spec.properties!.database!.properties!.shards!.default).toEqual({ count: 0, replicasPerShard: 1 });
+  });
+
   it('defaults in the CRD are the zod defaults (web.port, cache.persistence, database.engine)', () => {
     const spec = schema.properties!.spec!;
     expect(spec.properties!.web!.properties!.port!.default).toBe(8080);

@@ -57,7 +57,22 @@ function structural(node: Json): Json {
   }
   if (out.items) out.items = structural(out.items as Json);
   if (!out.type) throw new Error(`CRD schema node without type: ${JSON.stringify(node)}`);
+  if (out.default !== undefined) out.default = expandDefault(out, out.default);
   return ordered(out);
+}
+
+/**
+ * The API server validates a default value (CEL rules included) as written, without applying the nested
+ * defaults first, so an object default of `{}` is expanded here with the defaults of its properties.
+ */
+function expandDefault(node: Json, value: unknown): unknown {
+  if (node.type !== 'object' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [k, child] of Object.entries((node.properties ?? {}) as Record<string, Json>)) {
+    if (out[k] === undefined && child.default !== undefined) out[k] = child.default;
+    if (out[k] !== undefined) out[k] = expandDefault(child, out[k]);
+  }
+  return out;
 }
 
 const KEY_ORDER = ['type', 'description', 'default'];
