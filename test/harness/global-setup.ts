@@ -1,34 +1,40 @@
 // Integration suite setup: use the cluster named by SAPP_TEST_KUBECONFIG (e.g. kind), or start the local
-// upstream cluster (hack/cluster.sh), then install the CRDs from crds/.
+// upstream cluster (hack/cluster.sh), then install the CRDs from crds/. Self-contained on purpose: jest loads
+// global setup files outside its module mapping, so this file imports no local modules.
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO_ROOT, clusterEnv, kubectl } from './cluster.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+const cluster = (cmd: string, stdio: 'inherit' | 'pipe' = 'pipe') =>
+  execFileSync('bash', [join(ROOT, 'hack/cluster.sh'), cmd], {
+    encoding: 'utf8',
+    stdio: ['ignore', stdio, 'inherit'],
+  });
 
 export default async function globalSetup(): Promise<void> {
-  const external = process.env.SAPP_TEST_KUBECONFIG;
+  mkdirSync(join(ROOT, '.local'), { recursive: true });
   let startedHere = false;
-  if (external) {
-    process.env.KUBECONFIG = external;
+  if (process.env.SAPP_TEST_KUBECONFIG) {
+    process.env.KUBECONFIG = process.env.SAPP_TEST_KUBECONFIG;
   } else {
-    const wasUp = isUp();
-    if (!wasUp) {
-      execFileSync('bash', [join(REPO_ROOT, 'hack/cluster.sh'), 'up'], { stdio: 'inherit' });
+    let up = true;
+    try {
+      cluster('status');
+    } catch {
+      up = false;
+    }
+    if (!up) {
+      cluster('up', 'inherit');
       startedHere = true;
     }
-    Object.assign(process.env, clusterEnv());
+    for (const line of cluster('env').split('\n')) {
+      const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+      if (m) process.env[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
+    }
   }
-  writeFileSync(join(REPO_ROOT, '.local/test-started-cluster'), startedHere ? 'yes' : 'no');
-  kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, 'crds')]);
+  writeFileSync(join(ROOT, '.local/test-started-cluster'), startedHere ? 'yes' : 'no');
+  const kubectl = (args: string[]) => execFileSync('kubectl', args, { stdio: 'inherit', env: process.env });
+  kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(ROOT, 'crds')]);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/scalableapps.scalable.dev']);
-}
-
-function isUp(): boolean {
-  if (!existsSync(join(REPO_ROOT, 'hack/cluster.sh'))) throw new Error('hack/cluster.sh is missing');
-  try {
-    execFileSync('bash', [join(REPO_ROOT, 'hack/cluster.sh'), 'status'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,0 +1,49 @@
+// The data tier's credentials Secret, `<app>-credentials`. Owned by the app (garbage-collected with it) only
+// when database.deletionPolicy is Delete: with Retain it outlives the app, because data without its password
+// is lost data, and re-creating the app picks the same passwords up again.
+import type { ScalableApp } from '../api/v1alpha1/index.js';
+import { childName, objectMeta } from './meta.js';
+import type { BuildContext, Credentials, K8sObject } from './types.js';
+
+export const CREDENTIAL_KEYS = {
+  rootPassword: 'MYSQL_ROOT_PASSWORD',
+  replicationPassword: 'MYSQL_REPLICATION_PASSWORD',
+  appPassword: 'MYSQL_APP_PASSWORD',
+} as const satisfies Record<keyof Credentials, string>;
+
+export const credentialsSecretName = (app: ScalableApp) => childName(app, 'credentials');
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** The credentials Secret, or nothing when the app has no database. */
+export function buildCredentialsSecret({ app, credentials }: BuildContext): K8sObject[] {
+  if (!app.spec.database?.enabled) return [];
+  const meta = objectMeta(app, 'database', credentialsSecretName(app));
+  if (app.spec.database.deletionPolicy !== 'Delete') delete meta.ownerReferences;
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta,
+      type: 'Opaque',
+      data: Object.fromEntries(
+        (Object.keys(CREDENTIAL_KEYS) as (keyof Credentials)[]).map((k) => [
+          CREDENTIAL_KEYS[k],
+          b64(credentials[k]),
+        ]),
+      ),
+    },
+  ];
+}
+
+/** Reads credentials back from a live Secret; keys that are missing come back undefined. */
+export function credentialsFromSecret(
+  secret: { data?: Record<string, string> } | undefined,
+): Partial<Credentials> {
+  const out: Partial<Credentials> = {};
+  for (const k of Object.keys(CREDENTIAL_KEYS) as (keyof Credentials)[]) {
+    const v = secret?.data?.[CREDENTIAL_KEYS[k]];
+    if (v) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  }
+  return out;
+}

@@ -1,0 +1,333 @@
+// The reconcile pipeline for one ScalableApp: read (from the cache) → validate → build → apply what drifted →
+// prune what is no longer desired → status, written only when it changed. Invalid specs change nothing.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { ScalableApp, ScalableAppStatus } from '../api/v1alpha1/index.js';
+import { parseScalableApp } from '../api/v1alpha1/parse.js';
+import { transitionViolations } from '../api/v1alpha1/rules.js';
+import { credentialsFromSecret, credentialsSecretName } from '../builders/credentials.js';
+import { databaseEndpoints } from '../builders/database/index.js';
+import { exposureSummary } from '../builders/exposure/summary.js';
+import { buildAll } from '../builders/index.js';
+import { FIELD_MANAGER, INSTANCE_LABEL } from '../builders/meta.js';
+import type { K8sObject } from '../builders/types.js';
+import type { KubeClient } from '../kube/client.js';
+import { ApiError, isNotFound } from '../kube/errors.js';
+import { SCALABLE_APP, objectKey, objectPath, resourceFor } from '../kube/resources.js';
+import { TerminalError } from '../runtime/queue.js';
+import type { Caches } from './caches.js';
+import { completeCredentials, randomPassword } from './credentials.js';
+import { drift } from './drift.js';
+import type { EventRecorder } from './events.js';
+import { computeStatus } from './status.js';
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  caches: Caches;
+  log: Logger;
+  events: EventRecorder;
+  now?: () => Date;
+  generatePassword?: () => string;
+}
+
+export interface ReconcileOutcome {
+  applied: string[];
+  pruned: string[];
+  statusWritten: boolean;
+}
+
+type AppObject = KubernetesObject & { spec?: unknown; status?: ScalableAppStatus };
+
+const APPLY = 'application/apply-patch+yaml';
+const RESYNC_MS = 10 * 60_000;
+
+export class Reconciler {
+  private readonly now: () => Date;
+  private readonly generatePassword: () => string;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.generatePassword = deps.generatePassword ?? randomPassword;
+  }
+
+  async reconcile(key: string): Promise<ReconcileOutcome & { requeueAfterMs?: number }> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const outcome: ReconcileOutcome = { applied: [], pruned: [], statusWritten: false };
+    const raw = this.deps.caches.get(SCALABLE_APP.kind, namespace, name) as AppObject | undefined;
+    if (!raw || raw.metadata?.deletionTimestamp) return outcome; // gone or going: owner references do the rest
+    const log = this.deps.log.child({ scalableapp: key, generation: raw.metadata?.generation });
+
+    const parsed = parseScalableApp(raw);
+    if (!parsed.ok) return this.invalid(raw, parsed.message, log, outcome);
+    const app = parsed.value;
+    const transitions = transitionViolations(app.spec, previousSpec(raw.status));
+    if (transitions.length) {
+      return this.invalid(raw, transitions.map((v) => `${v.path}: ${v.message}`).join('; '), log, outcome);
+    }
+
+    const desired = buildAll({ app, credentials: await this.credentials(app) });
+    let error: { reason: string; message: string } | undefined;
+    if (!app.spec.paused) {
+      try {
+        await this.applyAll(desired, outcome, log);
+        await this.prune(app, desired, outcome, log);
+      } catch (err) {
+        error = describeError(err);
+        log.warn({ err: error.message, reason: error.reason }, 'reconcile failed');
+      }
+    }
+    await this.writeStatus(raw, app, desired, error, outcome, log);
+    if (outcome.applied.length || outcome.pruned.length) {
+      log.info({ applied: outcome.applied, pruned: outcome.pruned }, 'reconciled');
+    }
+    if (error && !(error.reason === 'Forbidden' || error.reason === 'Invalid')) {
+      throw new Error(error.message); // transient: retry with backoff (status already says Degraded)
+    }
+    return { ...outcome, requeueAfterMs: RESYNC_MS };
+  }
+
+  /** Existing credentials win (cache first, then a live read before ever generating). */
+  private async credentials(app: ScalableApp) {
+    const ns = app.metadata.namespace!;
+    const secretName = credentialsSecretName(app);
+    let secret = this.deps.caches.get('Secret', ns, secretName) as
+      { data?: Record<string, string> } | undefined;
+    if (!secret && app.spec.database?.enabled) {
+      try {
+        secret = await this.deps.client.request(
+          'GET',
+          objectPath(resourceFor('v1', 'Secret'), ns, secretName),
+        );
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // a failed read is an error, not an absence
+      }
+    }
+    return completeCredentials(credentialsFromSecret(secret), this.generatePassword);
+  }
+
+  private live(o: { apiVersion: string; kind: string; metadata: { namespace?: string; name: string } }) {
+    return this.deps.caches.get(o.kind, o.metadata.namespace ?? '', o.metadata.name) as
+      Record<string, unknown> | undefined;
+  }
+
+  /** Dry-runs every changed object first, so a rejected object leaves nothing half-applied; then applies. */
+  private async applyAll(
+    desired: readonly K8sObject[],
+    outcome: ReconcileOutcome,
+    log: Logger,
+  ): Promise<void> {
+    const changed = desired.filter((o) => {
+      const d = drift(o as Record<string, unknown>, this.live(o), FIELD_MANAGER);
+      if (d.changed) log.debug({ object: objectKey(o), reason: d.reason }, 'drift');
+      return d.changed;
+    });
+    if (!changed.length) return;
+    for (const o of changed) await this.apply(o, true);
+    for (const o of changed) {
+      await this.apply(o, false);
+      outcome.applied.push(`${o.kind}/${o.metadata.name}`);
+    }
+  }
+
+  private apply(o: K8sObject, dryRun: boolean) {
+    const type = resourceFor(o.apiVersion, o.kind);
+    return this.deps.client
+      .request('PATCH', objectPath(type, o.metadata.namespace!, o.metadata.name), {
+        query: { fieldManager: FIELD_MANAGER, force: true, ...(dryRun ? { dryRun: 'All' } : {}) },
+        body: o,
+        contentType: APPLY,
+      })
+      .catch((err: unknown) => {
+        throw new ApplyError(o, err);
+      });
+  }
+
+  /** Deletes owned objects of this app that are no longer desired. Objects without our owner reference are never touched. */
+  private async prune(
+    app: ScalableApp,
+    desired: readonly K8sObject[],
+    outcome: ReconcileOutcome,
+    log: Logger,
+  ) {
+    const keep = new Set(desired.map(objectKey));
+    const uid = app.metadata.uid;
+    for (const informer of this.deps.caches.all) {
+      if (informer.kind === SCALABLE_APP.kind) continue;
+      for (const obj of informer.list(app.metadata.namespace)) {
+        if (obj.metadata?.labels?.[INSTANCE_LABEL] !== app.metadata.name) continue;
+        if (!obj.metadata?.ownerReferences?.some((r) => r.uid === uid && r.controller)) continue;
+        if (keep.has(objectKey(obj))) continue;
+        const type = resourceFor(obj.apiVersion!, obj.kind!);
+        try {
+          await this.deps.client.request(
+            'DELETE',
+            objectPath(type, obj.metadata.namespace!, obj.metadata.name!),
+            {
+              body: { propagationPolicy: 'Background', preconditions: { uid: obj.metadata.uid } },
+            },
+          );
+          outcome.pruned.push(`${obj.kind}/${obj.metadata.name}`);
+          log.info({ object: objectKey(obj) }, 'pruned');
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+    }
+  }
+
+  private async invalid(
+    raw: AppObject,
+    message: string,
+    log: Logger,
+    outcome: ReconcileOutcome,
+  ): Promise<never> {
+    log.warn({ reason: 'InvalidSpec', message }, 'invalid spec: nothing changed');
+    const conditions = mergeInvalid(raw, message, this.now());
+    const status: ScalableAppStatus = { ...(raw.status ?? {}), conditions };
+    if (JSON.stringify(status) !== JSON.stringify(raw.status ?? {})) {
+      await this.patchStatus(raw, status);
+      outcome.statusWritten = true;
+      await this.deps.events.record(raw, 'Warning', 'InvalidSpec', message);
+    }
+    throw new TerminalError(`invalid spec: ${message}`);
+  }
+
+  private async writeStatus(
+    raw: AppObject,
+    app: ScalableApp,
+    desired: readonly K8sObject[],
+    error: { reason: string; message: string } | undefined,
+    outcome: ReconcileOutcome,
+    log: Logger,
+  ): Promise<void> {
+    const endpoints = databaseEndpoints(app);
+    const exposure = exposureSummary(app);
+    const cacheObj = desired.find(
+      (o) => o.kind === 'Service' && o.metadata.name === `${app.metadata.name}-cache`,
+    );
+    const status = computeStatus({
+      app,
+      desired,
+      live: (o) => this.live(o),
+      error,
+      succeeded: !error && !app.spec.paused,
+      paused: app.spec.paused,
+      exposure,
+      endpoints: {
+        cache: app.spec.cache?.enabled
+          ? `${cacheObj?.metadata.name ?? `${app.metadata.name}-cache`}:6379`
+          : undefined,
+        primary: app.spec.database?.enabled ? hostPort(endpoints.primary) : undefined,
+        replicas: app.spec.database?.enabled ? hostPort(endpoints.replicas) : undefined,
+        shards: endpoints.shards.map((s) => ({
+          index: s.index,
+          write: hostPort(s.primary),
+          read: hostPort(s.replicas),
+        })),
+      },
+      bindingSecretName: desired.find((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-binding'))
+        ?.metadata.name,
+      now: this.now(),
+    });
+    if (JSON.stringify(status) === JSON.stringify(raw.status ?? {})) return;
+    await this.patchStatus(raw, status);
+    outcome.statusWritten = true;
+    await this.recordTransitions(raw, status, log);
+  }
+
+  private async recordTransitions(raw: AppObject, next: ScalableAppStatus, log: Logger) {
+    const before = (t: string) => raw.status?.conditions?.find((c) => c.type === t);
+    const after = (t: string) => next.conditions?.find((c) => c.type === t);
+    const ready = after('Ready');
+    if (ready && before('Ready')?.status !== ready.status) {
+      await this.deps.events.record(
+        raw,
+        ready.status === 'True' ? 'Normal' : 'Warning',
+        `Ready${ready.status}`,
+        ready.message,
+      );
+    }
+    const degraded = after('Degraded');
+    if (degraded?.status === 'True' && before('Degraded')?.status !== 'True') {
+      await this.deps.events.record(raw, 'Warning', 'Degraded', degraded.message);
+    }
+    const oldWeb = raw.status?.web?.desiredReplicas;
+    const newWeb = next.web?.desiredReplicas;
+    if (oldWeb !== undefined && newWeb !== undefined && oldWeb !== newWeb) {
+      await this.deps.events.record(raw, 'Normal', 'Scaled', `web scaled from ${oldWeb} to ${newWeb} pods`);
+    }
+    log.debug({ ready: ready?.status }, 'status written');
+  }
+
+  private async patchStatus(raw: AppObject, status: ScalableAppStatus) {
+    await this.deps.client.request(
+      'PATCH',
+      `${objectPath(SCALABLE_APP, raw.metadata!.namespace!, raw.metadata!.name!)}/status`,
+      {
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        contentType: APPLY,
+        body: {
+          apiVersion: SCALABLE_APP.apiVersion,
+          kind: SCALABLE_APP.kind,
+          metadata: { name: raw.metadata!.name, namespace: raw.metadata!.namespace },
+          status,
+        },
+      },
+    );
+  }
+}
+
+export class ApplyError extends Error {
+  override readonly name = 'ApplyError';
+  constructor(
+    readonly object: K8sObject,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `${object.kind} ${object.metadata.name}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
+function describeError(err: unknown): { reason: string; message: string } {
+  const api = err instanceof ApplyError ? err.cause : err;
+  if (api instanceof ApiError) {
+    const reason = api.status === 403 ? 'Forbidden' : api.status === 422 ? 'Invalid' : 'ApplyFailed';
+    return { reason, message: err instanceof Error ? err.message : String(err) };
+  }
+  return { reason: 'ReconcileError', message: err instanceof Error ? err.message : String(err) };
+}
+
+const hostPort = (e: { host: string; port: number }) => `${e.host}:${e.port}`;
+
+/** What the transition rules compare against: the engine and shard count the operator last observed. */
+function previousSpec(status: ScalableAppStatus | undefined): Record<string, unknown> | undefined {
+  const db = status?.database;
+  if (!db?.engine) return undefined;
+  return { database: { engine: db.engine, shards: { count: db.shards?.length ?? 0 } } };
+}
+
+function mergeInvalid(raw: AppObject, message: string, now: Date) {
+  const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const gen = raw.metadata?.generation;
+  const prev = raw.status?.conditions ?? [];
+  const set = (type: string, status: 'True' | 'False', reason: string, msg: string) => {
+    const old = prev.find((c) => c.type === type);
+    return {
+      type,
+      status,
+      reason,
+      message: msg,
+      lastTransitionTime: old && old.status === status ? old.lastTransitionTime : ts,
+      ...(gen !== undefined ? { observedGeneration: gen } : {}),
+    };
+  };
+  const replaced = new Set(['Ready', 'Degraded', 'Progressing']);
+  return [
+    set('Ready', 'False', 'InvalidSpec', message),
+    set('Progressing', 'False', 'InvalidSpec', 'waiting for a valid spec'),
+    set('Degraded', 'True', 'InvalidSpec', message),
+    ...prev.filter((c) => !replaced.has(c.type)),
+  ];
+}

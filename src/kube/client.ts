@@ -1,0 +1,111 @@
+// A small HTTP client for the API server on top of a client-node KubeConfig: one connection pool, every
+// request counted in metrics, writes paced by a token bucket. Errors become ApiError with the server's reason.
+import { KubeConfig } from '@kubernetes/client-node';
+import { RequestContext, HttpMethod } from '@kubernetes/client-node';
+import { fetch, type Dispatcher } from 'undici';
+import type { Metrics } from '../runtime/metrics.js';
+import type { TokenBucket } from '../runtime/rate-limiter.js';
+import { ApiError } from './errors.js';
+
+export type Verb = 'GET' | 'LIST' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface KubeClientOptions {
+  metrics?: Metrics;
+  writeLimiter?: TokenBucket;
+  /** Called for every request with its verb (tests count writes with it). */
+  onRequest?: (verb: Verb, path: string, status: number) => void;
+  timeoutMs?: number;
+}
+
+const WRITE_VERBS = new Set<Verb>(['POST', 'PUT', 'PATCH', 'DELETE']);
+const AUTH_REFRESH_MS = 60_000;
+
+export class KubeClient {
+  private auth?: { headers: Record<string, string>; dispatcher?: Dispatcher; at: number };
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    private readonly opts: KubeClientOptions = {},
+  ) {}
+
+  get server(): string {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    return cluster.server;
+  }
+
+  async request<T>(verb: Verb, path: string, opts: RequestOptions = {}): Promise<T> {
+    if (WRITE_VERBS.has(verb)) await this.opts.writeLimiter?.take();
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const { headers, dispatcher } = await this.authentication();
+    const method = verb === 'LIST' ? 'GET' : verb;
+    const started = performance.now();
+    let status = 0;
+    try {
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
+        ...(opts.signal ? [opts.signal] : []),
+      ]);
+      const res = await fetch(url, {
+        method,
+        headers: {
+          ...headers,
+          Accept: 'application/json',
+          ...(opts.body !== undefined ? { 'Content-Type': opts.contentType ?? 'application/json' } : {}),
+        },
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        dispatcher,
+        signal,
+      });
+      status = res.status;
+      const text = await res.text();
+      const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+      if (res.status >= 400) {
+        const s = (parsed ?? {}) as { reason?: string; message?: string; details?: unknown };
+        throw new ApiError(
+          res.status,
+          s.reason ?? 'Unknown',
+          s.message ?? `${method} ${path}: HTTP ${res.status}`,
+          s.details,
+        );
+      }
+      return parsed as T;
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw new Error(`${method} ${url.pathname}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.opts.metrics?.restRequests.inc({ code: String(status || '<error>'), method });
+      this.opts.metrics?.restLatency.observe({ verb: verb }, (performance.now() - started) / 1000);
+      this.opts.onRequest?.(verb, path, status);
+    }
+  }
+
+  /** Headers and TLS dispatcher from the kubeconfig, computed once and refreshed for expiring credentials. */
+  private async authentication() {
+    if (!this.auth || Date.now() - this.auth.at > AUTH_REFRESH_MS) {
+      const ctx = new RequestContext(this.server, HttpMethod.GET);
+      await this.kubeConfig.applySecurityAuthentication(ctx);
+      // Keep one connection pool: client-node builds a new dispatcher per call.
+      const dispatcher = this.auth?.dispatcher ?? (ctx.getDispatcher() as Dispatcher | undefined);
+      this.auth = { headers: ctx.getHeaders(), dispatcher, at: Date.now() };
+    }
+    return this.auth;
+  }
+}
+
+/** Loads the kubeconfig the usual way: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}

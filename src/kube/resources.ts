@@ -1,0 +1,72 @@
+// The kinds the operator reads and writes, and their REST paths.
+export interface ResourceType {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  /** Owned kinds are watched by label and pruned when no longer desired. */
+  owned: boolean;
+}
+
+export const SCALABLE_APP: ResourceType = {
+  apiVersion: 'scalable.dev/v1alpha1',
+  kind: 'ScalableApp',
+  plural: 'scalableapps',
+  owned: false,
+};
+
+export const OWNED_TYPES: readonly ResourceType[] = [
+  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', owned: true },
+  { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', owned: true },
+  { apiVersion: 'v1', kind: 'Service', plural: 'services', owned: true },
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', owned: true },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', owned: true },
+  {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    owned: true,
+  },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', owned: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', owned: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', owned: true },
+];
+
+/** Owned kinds that exist only when their CRD is installed (the operator watches them if it is). */
+export const OPTIONAL_OWNED_TYPES: readonly ResourceType[] = [
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', owned: true },
+];
+
+export const LEASE: ResourceType = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  plural: 'leases',
+  owned: false,
+};
+
+export const EVENT: ResourceType = { apiVersion: 'v1', kind: 'Event', plural: 'events', owned: false };
+
+const byKind = new Map(
+  [...OWNED_TYPES, ...OPTIONAL_OWNED_TYPES, SCALABLE_APP, LEASE, EVENT].map((t) => [t.kind, t]),
+);
+
+export function resourceFor(apiVersion: string, kind: string): ResourceType {
+  const t = byKind.get(kind);
+  if (!t || t.apiVersion !== apiVersion) throw new Error(`unknown resource ${apiVersion} ${kind}`);
+  return t;
+}
+
+/** The collection path, cluster-wide when namespace is undefined. */
+export function collectionPath(t: ResourceType, namespace?: string): string {
+  const base = t.apiVersion.includes('/') ? `/apis/${t.apiVersion}` : `/api/${t.apiVersion}`;
+  return namespace ? `${base}/namespaces/${namespace}/${t.plural}` : `${base}/${t.plural}`;
+}
+
+export const objectPath = (t: ResourceType, namespace: string, name: string) =>
+  `${collectionPath(t, namespace)}/${encodeURIComponent(name)}`;
+
+/** A stable key for an object: apiVersion/kind/namespace/name. */
+export const objectKey = (o: {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { namespace?: string; name?: string };
+}) => `${o.apiVersion}/${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;

@@ -1,0 +1,126 @@
+// An informer: a cache of one resource type kept current by list + watch (client-node's ListWatch), with what
+// the bare ListWatch lacks: it restarts itself after errors (API server restarts, network) with backoff,
+// tells when its first list has been cached, and reports events to one handler.
+import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client.js';
+import { collectionPath, type ResourceType } from '../kube/resources.js';
+import { ExponentialBackoff } from './backoff.js';
+
+export type EventType = 'add' | 'update' | 'delete';
+
+export interface InformerOptions {
+  type: ResourceType;
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  log: Logger;
+  /** Restrict to these objects, e.g. the operator's managed-by label. */
+  labelSelector?: string;
+  /** Watch one namespace only; all namespaces when undefined. */
+  namespace?: string;
+}
+
+interface ListResponse<T> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion?: string };
+  items: T[];
+}
+
+export class Informer<T extends KubernetesObject = KubernetesObject> {
+  private readonly listWatch: ListWatch<T>;
+  private readonly backoff = new ExponentialBackoff(200, 10_000);
+  private readonly handlers: ((type: EventType, obj: T) => void)[] = [];
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private stopped = true;
+  private restartTimer?: NodeJS.Timeout;
+  lists = 0;
+
+  constructor(private readonly opts: InformerOptions) {
+    const path = collectionPath(opts.type, opts.namespace);
+    const list = async () => {
+      const res = await opts.client.request<ListResponse<T>>('LIST', path, {
+        query: { labelSelector: opts.labelSelector },
+      });
+      this.lists++;
+      this.backoff.forget('watch');
+      // Items from the list are fixed up with apiVersion/kind (a list returns them bare).
+      for (const item of res.items) {
+        item.apiVersion ??= opts.type.apiVersion;
+        item.kind ??= opts.type.kind;
+      }
+      // ListWatch fills its cache right after this promise resolves; mark synced after that.
+      setImmediate(() => this.markSynced());
+      return res;
+    };
+    this.listWatch = new ListWatch<T>(path, new Watch(opts.kubeConfig), list, false, opts.labelSelector);
+    this.listWatch.on('add', (o) => this.emit('add', o));
+    this.listWatch.on('update', (o) => this.emit('update', o));
+    this.listWatch.on('delete', (o) => this.emit('delete', o));
+    this.listWatch.on('error', (err) => this.onError(err));
+  }
+
+  get kind(): string {
+    return this.opts.type.kind;
+  }
+
+  on(handler: (type: EventType, obj: T) => void): void {
+    this.handlers.push(handler);
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listWatch.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.listWatch.stop();
+  }
+
+  /** Resolves once the first list is in the cache. */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.listWatch.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.listWatch.list(namespace);
+  }
+
+  private emit(type: EventType, obj: T): void {
+    this.backoff.forget('watch');
+    obj.apiVersion ??= this.opts.type.apiVersion;
+    obj.kind ??= this.opts.type.kind;
+    for (const h of this.handlers) h(type, obj);
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const w of this.syncWaiters.splice(0)) w();
+  }
+
+  /** ListWatch stops on any error but a timeout or 410; restart it with backoff, resuming from its last version. */
+  private onError(err: unknown): void {
+    if (this.stopped) return;
+    const wait = this.backoff.next('watch');
+    this.opts.log.warn({ kind: this.kind, err: String(err), retryInMs: wait }, 'watch failed; restarting');
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.listWatch.start().catch((e: unknown) => this.onError(e));
+    }, wait);
+    this.restartTimer.unref();
+  }
+}

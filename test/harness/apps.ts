@@ -1,0 +1,73 @@
+// Loading example apps into a test namespace and reading their children.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { REPO_ROOT, kubectl } from './cluster.js';
+
+export type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+    generation?: number;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown> & {
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+  };
+  [k: string]: unknown;
+};
+
+export function example(file: string, namespace: string, name?: string): Obj {
+  const doc = YAML.parse(readFileSync(join(REPO_ROOT, 'examples', file), 'utf8')) as Obj;
+  doc.metadata.namespace = namespace;
+  if (name) doc.metadata.name = name;
+  return doc;
+}
+
+export const applyObj = (obj: unknown, extra: string[] = []) =>
+  kubectl(['apply', '--server-side', '--field-manager=test-user', '--force-conflicts', ...extra, '-f', '-'], {
+    input: JSON.stringify(obj),
+  });
+
+export const getObj = (kind: string, ns: string, name: string): Obj | undefined => {
+  const r = kubectl(['-n', ns, 'get', kind, name, '-o', 'json'], { allowFail: true });
+  return r.code === 0 ? (JSON.parse(r.stdout) as Obj) : undefined;
+};
+
+export const OWNED_KINDS = [
+  'secrets',
+  'configmaps',
+  'services',
+  'deployments.apps',
+  'statefulsets.apps',
+  'horizontalpodautoscalers.autoscaling',
+  'poddisruptionbudgets.policy',
+  'networkpolicies.networking.k8s.io',
+  'ingresses.networking.k8s.io',
+];
+
+/** Every object labelled as belonging to the app instance, across the owned kinds. */
+export function children(ns: string, instance: string): Obj[] {
+  const out = kubectl([
+    '-n',
+    ns,
+    'get',
+    OWNED_KINDS.join(','),
+    '-l',
+    `app.kubernetes.io/instance=${instance},app.kubernetes.io/managed-by=scalable-app-operator`,
+    '-o',
+    'json',
+  ]).stdout;
+  return (JSON.parse(out) as { items: Obj[] }).items;
+}
+
+export const childKey = (o: Obj) => `${o.kind}/${o.metadata.name}`;
+
+export const condition = (app: Obj | undefined, type: string) =>
+  app?.status?.conditions?.find((c) => c.type === type);

@@ -1,0 +1,252 @@
+// The operator against a real API server (kwok nodes make pods Ready): shop.yaml to Ready, owner references and
+// labels, zero writes for a no-op reconcile, targeted updates, pruning, drift repair, the HPA left alone, and
+// an invalid object in storage.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { OperatorHandle } from '../src/operator.js';
+import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
+import { applyObj, childKey, children, condition, example, getObj, type Obj } from './harness/apps.js';
+import { startInProcess, writeRequests } from './harness/operator.js';
+import { FakeProvisioner } from './harness/provisioner.js';
+import { eventually, sleep } from './harness/wait.js';
+
+let ns: string;
+let op: OperatorHandle;
+let provisioner: FakeProvisioner;
+let shop: Obj;
+
+const app = () => getObj('sapp', ns, 'shop');
+const versions = () => new Map(children(ns, 'shop').map((o) => [childKey(o), o.metadata.resourceVersion]));
+
+beforeAll(async () => {
+  ns = createNamespace('op');
+  provisioner = new FakeProvisioner(ns);
+  provisioner.start();
+  op = await startInProcess(ns);
+  shop = example('shop.yaml', ns);
+}, 60_000);
+
+afterAll(async () => {
+  await op?.stop();
+  provisioner?.cleanup();
+  deleteNamespace(ns);
+});
+
+describe('operator on a real API server', () => {
+  it('takes examples/shop.yaml to Ready, and kubectl wait returns', async () => {
+    applyObj(shop);
+    await eventually('Ready=True', () => condition(app(), 'Ready')?.status === 'True', {
+      timeoutMs: 120_000,
+    });
+    const res = kubectl(['-n', ns, 'wait', '--for=condition=Ready', 'sapp/shop', '--timeout=5s']);
+    expect(res.stdout).toContain('condition met');
+    const status = app()!.status!;
+    expect(status.observedGeneration).toBe(app()!.metadata.generation);
+    expect(status).toMatchObject({
+      web: { readyReplicas: 2, desiredReplicas: 2 },
+      cache: { readyReplicas: 1 },
+      database: { primary: { ready: true }, replicas: { readyReplicas: 2 } },
+      bindingSecretName: 'shop-binding',
+    });
+    for (const type of ['WebReady', 'CacheReady', 'DatabaseReady', 'ExposureReady']) {
+      expect({ type, status: condition(app(), type)?.status }).toEqual({ type, status: 'True' });
+    }
+  }, 150_000);
+
+  it('creates every child with an owner reference and the standard labels', () => {
+    const uid = app()!.metadata.uid;
+    const kids = children(ns, 'shop');
+    const kinds = new Set(kids.map((o) => o.kind));
+    for (const k of [
+      'Secret',
+      'ConfigMap',
+      'Service',
+      'Deployment',
+      'StatefulSet',
+      'HorizontalPodAutoscaler',
+      'Ingress',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+    ]) {
+      expect(kinds).toContain(k);
+    }
+    // main group + 2 shards, each primary + replicas, + Redis
+    expect(kids.filter((o) => o.kind === 'StatefulSet')).toHaveLength(7);
+    for (const o of kids) {
+      expect(o.metadata.labels).toMatchObject({
+        'app.kubernetes.io/instance': 'shop',
+        'app.kubernetes.io/managed-by': 'scalable-app-operator',
+        'app.kubernetes.io/part-of': 'shop',
+      });
+      expect(o.metadata.labels!['app.kubernetes.io/component']).toBeTruthy();
+      if (o.metadata.name === 'shop-credentials') {
+        expect(o.metadata.ownerReferences).toBeUndefined(); // deletionPolicy Retain keeps the passwords
+      } else {
+        expect(o.metadata.ownerReferences).toEqual([
+          expect.objectContaining({ kind: 'ScalableApp', name: 'shop', uid, controller: true }),
+        ]);
+      }
+    }
+  });
+
+  it('makes zero write requests when it reconciles an unchanged app', async () => {
+    await sleep(1000);
+    await op.controller.queue.idle();
+    const before = writeRequests(await op.metrics.registry.metrics());
+    const rvs = versions();
+    for (let i = 0; i < 5; i++) {
+      op.controller.queue.add(`${ns}/shop`);
+      await op.controller.queue.idle();
+    }
+    const after = writeRequests(await op.metrics.registry.metrics());
+    expect(after - before).toBe(0);
+    expect(versions()).toEqual(rvs);
+  }, 30_000);
+
+  it('a spec change updates exactly the affected children', async () => {
+    await op.controller.queue.idle();
+    const before = versions();
+    applyObj({
+      ...shop,
+      spec: { ...shop.spec, cache: { ...(shop.spec!.cache as object), maxMemory: '300mb' } },
+    });
+    await eventually('cache config updated', () =>
+      JSON.stringify(getObj('configmap', ns, 'shop-cache')?.data ?? {}).includes('300mb'),
+    );
+    await sleep(500);
+    await op.controller.queue.idle();
+    const after = versions();
+    const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k)).sort();
+    // The Redis config and the StatefulSet whose pods must restart to read it; nothing else.
+    expect(
+      changed.filter((k) => !k.startsWith('StatefulSet/shop-cache') && k !== 'ConfigMap/shop-cache'),
+    ).toEqual([]);
+    expect(changed).toContain('ConfigMap/shop-cache');
+  }, 60_000);
+
+  it('restores a child edited by hand within two seconds', async () => {
+    const web = getObj('deployment', ns, 'shop-web')!;
+    const image = (web.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec
+      .containers[0]!.image;
+    kubectl(['-n', ns, 'set', 'image', 'deployment/shop-web', 'web=evil:latest']);
+    const started = Date.now();
+    await eventually(
+      'image restored',
+      () =>
+        (
+          getObj('deployment', ns, 'shop-web')?.spec as typeof web.spec & {
+            template: { spec: { containers: { image: string }[] } };
+          }
+        ).template.spec.containers[0]!.image === image,
+      { timeoutMs: 5000, intervalMs: 50 },
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('recreates a child deleted by hand within two seconds', async () => {
+    kubectl(['-n', ns, 'delete', 'service', 'shop-db-replicas', '--wait=false']);
+    const started = Date.now();
+    await eventually(
+      'service recreated',
+      () => {
+        const s = getObj('service', ns, 'shop-db-replicas');
+        return s && !(s.metadata as { deletionTimestamp?: string }).deletionTimestamp;
+      },
+      { timeoutMs: 5000, intervalMs: 50 },
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('leaves replicas to the HPA: a scale by the autoscaler is not reverted', async () => {
+    const web = getObj('deployment', ns, 'shop-web')!;
+    const owners = (
+      web.metadata as {
+        managedFields?: { manager: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }[];
+      }
+    ).managedFields!.filter((m) => m.manager === 'scalable-app-operator');
+    for (const m of owners) expect(m.fieldsV1?.['f:spec']?.['f:replicas']).toBeUndefined();
+    // What the HPA controller does: write the scale subresource.
+    kubectl(['-n', ns, 'scale', 'deployment/shop-web', '--replicas=5']);
+    op.controller.queue.add(`${ns}/shop`);
+    await sleep(1500);
+    await op.controller.queue.idle();
+    expect((getObj('deployment', ns, 'shop-web')!.spec as { replicas: number }).replicas).toBe(5);
+    await eventually(
+      'status follows the HPA',
+      () => (app()?.status?.web as { desiredReplicas?: number })?.desiredReplicas === 5,
+    );
+  }, 30_000);
+
+  it('disabling a component prunes it, and nothing else', async () => {
+    const spec = {
+      ...shop.spec,
+      cache: { ...(shop.spec!.cache as object), maxMemory: '300mb', enabled: false },
+    };
+    applyObj({ ...shop, spec });
+    await eventually('cache pruned', () =>
+      children(ns, 'shop').every((o) => o.metadata.labels!['app.kubernetes.io/component'] !== 'cache'),
+    );
+    const kinds = children(ns, 'shop').map(childKey);
+    expect(kinds).toContain('Deployment/shop-web');
+    expect(kinds).toContain('StatefulSet/shop-db-primary');
+    await eventually(
+      'Ready again without a cache',
+      () => condition(app(), 'Ready')?.status === 'True' && !condition(app(), 'CacheReady'),
+    );
+  }, 60_000);
+});
+
+describe('an invalid object that reached storage', () => {
+  const crdFile = join(REPO_ROOT, 'crds/scalable.dev_scalableapps.yaml');
+
+  it('yields InvalidSpec and changes nothing', async () => {
+    // Simulate an object written before a CEL rule existed: load the CRD without its rules, write, restore.
+    const crd = JSON.parse(kubectl(['get', 'crd', 'scalableapps.scalable.dev', '-o', 'json']).stdout);
+    const strip = (node: Record<string, unknown>) => {
+      delete node['x-kubernetes-validations'];
+      for (const v of Object.values((node.properties as Record<string, Record<string, unknown>>) ?? {}))
+        strip(v);
+    };
+    strip(crd.spec.versions[0].schema.openAPIV3Schema);
+    delete crd.metadata.resourceVersion;
+    delete crd.metadata.managedFields;
+    try {
+      kubectl(['replace', '-f', '-'], { input: JSON.stringify(crd) });
+      await sleep(1000);
+      const bad = example('minimal.yaml', ns, 'bad');
+      (bad.spec!.web as Record<string, unknown>).autoscaling = { minReplicas: 5, maxReplicas: 2 };
+      await eventually(
+        'invalid object written',
+        () => kubectl(['apply', '-f', '-'], { input: JSON.stringify(bad), allowFail: true }).code === 0,
+      );
+    } finally {
+      execFileSync('kubectl', ['apply', '--server-side', '--force-conflicts', '-f', crdFile], {
+        env: process.env,
+        stdio: 'ignore',
+      });
+    }
+    await eventually(
+      'InvalidSpec',
+      () => condition(getObj('sapp', ns, 'bad'), 'Ready')?.reason === 'InvalidSpec',
+    );
+    const ready = condition(getObj('sapp', ns, 'bad'), 'Ready')!;
+    expect(ready.status).toBe('False');
+    expect(ready.message).toBe(
+      'spec.web.autoscaling.minReplicas: minReplicas must be less than or equal to maxReplicas',
+    );
+    await sleep(1000);
+    expect(children(ns, 'bad')).toEqual([]);
+    const events = kubectl([
+      '-n',
+      ns,
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=bad',
+      '-o',
+      'json',
+    ]).stdout;
+    expect(events).toContain('InvalidSpec');
+  }, 60_000);
+});
