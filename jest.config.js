@@ -12,6 +12,9 @@ const transform = {
 
 const common = {
   transform,
+  // .local holds the cluster's state (etcd's *.snap files would look like obsolete jest snapshots).
+  modulePathIgnorePatterns: ['<rootDir>/.local/', '<rootDir>/dist/'],
+  watchPathIgnorePatterns: ['<rootDir>/.local/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',

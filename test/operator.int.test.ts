@@ -112,7 +112,7 @@ describe('operator on a real API server', () => {
       spec: { ...shop.spec, cache: { ...(shop.spec!.cache as object), maxMemory: '300mb' } },
     });
     await eventually('cache config updated', () =>
-      JSON.stringify(getObj('configmap', ns, 'shop-cache')?.data ?? {}).includes('300mb'),
+      JSON.stringify(getObj('configmap', ns, 'shop-cache-config')?.data ?? {}).includes('300mb'),
     );
     await sleep(500);
     await op.controller.queue.idle();
@@ -120,9 +120,9 @@ describe('operator on a real API server', () => {
     const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k)).sort();
     // The Redis config and the StatefulSet whose pods must restart to read it; nothing else.
     expect(
-      changed.filter((k) => !k.startsWith('StatefulSet/shop-cache') && k !== 'ConfigMap/shop-cache'),
+      changed.filter((k) => !k.startsWith('StatefulSet/shop-cache') && k !== 'ConfigMap/shop-cache-config'),
     ).toEqual([]);
-    expect(changed).toContain('ConfigMap/shop-cache');
+    expect(changed).toContain('ConfigMap/shop-cache-config');
   }, 60_000);
 
   it('restores a child edited by hand within two seconds', async () => {
@@ -142,7 +142,7 @@ describe('operator on a real API server', () => {
       { timeoutMs: 5000, intervalMs: 50 },
     );
     expect(Date.now() - started).toBeLessThan(2000);
-  });
+  }, 15_000);
 
   it('recreates a child deleted by hand within two seconds', async () => {
     kubectl(['-n', ns, 'delete', 'service', 'shop-db-replicas', '--wait=false']);
@@ -156,7 +156,7 @@ describe('operator on a real API server', () => {
       { timeoutMs: 5000, intervalMs: 50 },
     );
     expect(Date.now() - started).toBeLessThan(2000);
-  });
+  }, 15_000);
 
   it('leaves replicas to the HPA: a scale by the autoscaler is not reverted', async () => {
     const web = getObj('deployment', ns, 'shop-web')!;

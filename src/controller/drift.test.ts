@@ -51,7 +51,7 @@ describe('ownedFieldPaths', () => {
           manager: M,
           operation: 'Apply',
           fieldsV1: {
-            'f:metadata': { 'f:labels': { 'f:app': {} } },
+            'f:metadata': { 'f:labels': { 'f:app.kubernetes.io/name': {} } },
             'f:spec': {
               'f:replicas': {},
               'f:template': {
@@ -68,10 +68,10 @@ describe('ownedFieldPaths', () => {
       ],
       M,
     );
-    expect(paths.sort()).toEqual([
-      '.metadata.labels.app',
-      '.spec.replicas',
-      '.spec.template.spec.containers',
+    expect(paths.map((p) => p.join('/')).sort()).toEqual([
+      'metadata/labels/app.kubernetes.io/name',
+      'spec/replicas',
+      'spec/template/spec/containers',
     ]);
   });
 });
@@ -121,6 +121,34 @@ describe('drift', () => {
     ).toEqual({
       changed: true,
       reason: 'no longer desired: .spec.replicas',
+    });
+  });
+
+  it('handles field names with dots (label keys, file names in a ConfigMap)', () => {
+    const cm = {
+      metadata: {
+        labels: { 'app.kubernetes.io/name': 'x' },
+        managedFields: [
+          {
+            manager: M,
+            operation: 'Apply',
+            fieldsV1: {
+              'f:metadata': { 'f:labels': { 'f:app.kubernetes.io/name': {} } },
+              'f:data': { 'f:ping.sh': {} },
+            },
+          },
+        ],
+      },
+      data: { 'ping.sh': 'echo' },
+    };
+    expect(
+      drift({ metadata: { labels: { 'app.kubernetes.io/name': 'x' } }, data: { 'ping.sh': 'echo' } }, cm, M),
+    ).toEqual({
+      changed: false,
+    });
+    expect(drift({ metadata: { labels: { 'app.kubernetes.io/name': 'x' } }, data: {} }, cm, M)).toEqual({
+      changed: true,
+      reason: 'no longer desired: .data.ping.sh',
     });
   });
 

@@ -91,30 +91,34 @@ interface ManagedFieldsEntry {
  * Paths of the object fields (not list items) that `manager` owns by apply, from managedFields' fieldsV1:
  * `f:name` keys descend into objects; lists (`k:`, `v:`, `i:` keys) are compared whole by the content check.
  */
-export function ownedFieldPaths(managedFields: ManagedFieldsEntry[] | undefined, manager: string): string[] {
-  const out: string[] = [];
-  const walk = (node: Record<string, Json>, path: string) => {
+export function ownedFieldPaths(
+  managedFields: ManagedFieldsEntry[] | undefined,
+  manager: string,
+): string[][] {
+  const out: string[][] = [];
+  const walk = (node: Record<string, Json>, path: string[]) => {
     const fields = Object.keys(node).filter((k) => k.startsWith('f:'));
     const hasItems = Object.keys(node).some((k) => /^[kvi]:/.test(k));
     if (fields.length === 0 || hasItems) {
-      if (path) out.push(path);
+      if (path.length) out.push(path);
       return;
     }
     for (const f of fields) {
       const child = node[f];
-      walk(isObject(child) ? child : {}, `${path}.${f.slice(2)}`);
+      walk(isObject(child) ? child : {}, [...path, f.slice(2)]);
     }
   };
   for (const entry of managedFields ?? []) {
     if (entry.manager !== manager || entry.operation !== 'Apply' || entry.subresource) continue;
-    walk(entry.fieldsV1 ?? {}, '');
+    walk(entry.fieldsV1 ?? {}, []);
   }
   return out;
 }
 
-function hasPath(obj: Json, path: string): boolean {
+/** Field keys may contain dots (label keys, file names), so paths are lists of keys. */
+function hasPath(obj: Json, path: readonly string[]): boolean {
   let node = obj;
-  for (const key of path.slice(1).split('.')) {
+  for (const key of path) {
     if (!isObject(node) || !(key in node) || node[key] === undefined) return false;
     node = node[key];
   }
@@ -137,7 +141,7 @@ export function drift(
   if (diff) return { changed: true, reason: `differs at ${diff}` };
   const metadata = isObject(live.metadata) ? live.metadata : {};
   for (const path of ownedFieldPaths(metadata.managedFields as ManagedFieldsEntry[] | undefined, manager)) {
-    if (!hasPath(desired, path)) return { changed: true, reason: `no longer desired: ${path}` };
+    if (!hasPath(desired, path)) return { changed: true, reason: `no longer desired: .${path.join('.')}` };
   }
   return { changed: false };
 }

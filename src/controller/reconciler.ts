@@ -17,7 +17,7 @@ import { SCALABLE_APP, objectKey, objectPath, resourceFor } from '../kube/resour
 import { TerminalError } from '../runtime/queue.js';
 import type { Caches } from './caches.js';
 import { completeCredentials, randomPassword } from './credentials.js';
-import { drift } from './drift.js';
+import { drift, ownedFieldPaths } from './drift.js';
 import type { EventRecorder } from './events.js';
 import { computeStatus } from './status.js';
 
@@ -39,6 +39,8 @@ export interface ReconcileOutcome {
 type AppObject = KubernetesObject & { spec?: unknown; status?: ScalableAppStatus };
 
 const APPLY = 'application/apply-patch+yaml';
+/** Holds `spec.replicas` between our manager letting go of it and the HPA taking it. */
+export const HANDOVER_MANAGER = 'scalable-app-operator-replicas-handover';
 const RESYNC_MS = 10 * 60_000;
 
 export class Reconciler {
@@ -122,18 +124,59 @@ export class Reconciler {
       return d.changed;
     });
     if (!changed.length) return;
-    for (const o of changed) await this.apply(o, true);
-    for (const o of changed) {
-      await this.apply(o, false);
-      outcome.applied.push(`${o.kind}/${o.metadata.name}`);
+    const steps = changed.flatMap((o) => this.replicasHandover(o, desired));
+    for (const s of steps) await this.apply(s.object, true, s.manager);
+    for (const s of steps) {
+      await this.apply(s.object, false, s.manager);
+      if (s.manager === FIELD_MANAGER) outcome.applied.push(`${s.object.kind}/${s.object.metadata.name}`);
     }
   }
 
-  private apply(o: K8sObject, dryRun: boolean) {
+  /**
+   * The HPA owns `spec.replicas` of an autoscaled workload, so the desired object has none. Dropping a field
+   * from an apply deletes it, which would reset the workload to 1 replica; so, as the server-side apply docs
+   * advise: a new workload is created at the HPA's minReplicas, and when our manager still owns replicas, the
+   * current value is first handed to a separate manager (which the HPA then takes it from).
+   */
+  private replicasHandover(
+    o: K8sObject,
+    desired: readonly K8sObject[],
+  ): { object: K8sObject; manager: string }[] {
+    const spec = o.spec as { replicas?: number } | undefined;
+    if ((o.kind !== 'Deployment' && o.kind !== 'StatefulSet') || spec?.replicas !== undefined) {
+      return [{ object: o, manager: FIELD_MANAGER }];
+    }
+    const live = this.live(o) as
+      { spec?: { replicas?: number }; metadata?: { managedFields?: unknown[] } } | undefined;
+    if (!live) {
+      const hpa = desired.find(
+        (h) =>
+          h.kind === 'HorizontalPodAutoscaler' &&
+          (h.spec as { scaleTargetRef?: { kind: string; name: string } }).scaleTargetRef?.name ===
+            o.metadata.name,
+      );
+      const min = (hpa?.spec as { minReplicas?: number } | undefined)?.minReplicas;
+      return [{ object: min ? { ...o, spec: { ...spec, replicas: min } } : o, manager: FIELD_MANAGER }];
+    }
+    const ownsReplicas = ownsField(live, ['spec', 'replicas']);
+    if (!ownsReplicas || live.spec?.replicas === undefined) return [{ object: o, manager: FIELD_MANAGER }];
+    const handover: K8sObject = {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
+      spec: { replicas: live.spec.replicas },
+    };
+    return [
+      { object: handover, manager: HANDOVER_MANAGER },
+      { object: o, manager: FIELD_MANAGER },
+    ];
+  }
+
+  private apply(o: K8sObject, dryRun: boolean, manager = FIELD_MANAGER) {
     const type = resourceFor(o.apiVersion, o.kind);
     return this.deps.client
       .request('PATCH', objectPath(type, o.metadata.namespace!, o.metadata.name), {
-        query: { fieldManager: FIELD_MANAGER, force: true, ...(dryRun ? { dryRun: 'All' } : {}) },
+        query: { fieldManager: manager, force: true, ...(dryRun ? { dryRun: 'All' } : {}) },
         body: o,
         contentType: APPLY,
       })
@@ -184,7 +227,7 @@ export class Reconciler {
     log.warn({ reason: 'InvalidSpec', message }, 'invalid spec: nothing changed');
     const conditions = mergeInvalid(raw, message, this.now());
     const status: ScalableAppStatus = { ...(raw.status ?? {}), conditions };
-    if (JSON.stringify(status) !== JSON.stringify(raw.status ?? {})) {
+    if (!sameJson(status, raw.status ?? {})) {
       await this.patchStatus(raw, status);
       outcome.statusWritten = true;
       await this.deps.events.record(raw, 'Warning', 'InvalidSpec', message);
@@ -229,7 +272,7 @@ export class Reconciler {
         ?.metadata.name,
       now: this.now(),
     });
-    if (JSON.stringify(status) === JSON.stringify(raw.status ?? {})) return;
+    if (sameJson(status, raw.status ?? {})) return;
     await this.patchStatus(raw, status);
     outcome.statusWritten = true;
     await this.recordTransitions(raw, status, log);
@@ -298,6 +341,28 @@ function describeError(err: unknown): { reason: string; message: string } {
   }
   return { reason: 'ReconcileError', message: err instanceof Error ? err.message : String(err) };
 }
+
+/** Deep equality of JSON values regardless of key order (the API server does not keep ours). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
+    );
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
+}
+
+const ownsField = (live: { metadata?: { managedFields?: unknown[] } }, path: string[]) =>
+  ownedFieldPaths(live.metadata?.managedFields as Parameters<typeof ownedFieldPaths>[0], FIELD_MANAGER).some(
+    (p) => p.join('/') === path.join('/'),
+  );
 
 const hostPort = (e: { host: string; port: number }) => `${e.host}:${e.port}`;
 

@@ -1,0 +1,43 @@
+// The pod template shared by the app's Deployments (web and workers): restricted security, a writable /tmp,
+// spread across nodes, and the binding checksum that rolls the pods when the binding changes.
+import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { BINDING_CHECKSUM_ANNOTATION, bindingChecksum, buildBinding } from '../binding.js';
+import { type Component, labels, selectorLabels } from '../meta.js';
+import type { BuildContext } from '../types.js';
+import { spreadAcrossNodes } from './pod-scheduling.js';
+import {
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  tmpMount,
+  tmpVolume,
+} from './pod-security.js';
+
+/** The pod-template annotations: the binding's checksum when the pods load the binding, else none. */
+export function bindingAnnotations(ctx: BuildContext): Record<string, string> | undefined {
+  const binding = buildBinding(ctx);
+  return binding ? { [BINDING_CHECKSUM_ANNOTATION]: bindingChecksum(binding.data) } : undefined;
+}
+
+/** A pod template of `component` running one app container, with the restricted security settings added. */
+export function appPodTemplate(
+  ctx: BuildContext,
+  component: Component,
+  container: Omit<V1Container, 'securityContext' | 'volumeMounts'>,
+): V1PodTemplateSpec {
+  const annotations = bindingAnnotations(ctx);
+  return {
+    metadata: { labels: labels(ctx.app, component), ...(annotations ? { annotations } : {}) },
+    spec: {
+      // The app does not talk to the Kubernetes API; service links would add variables per Service of the
+      // namespace to its environment.
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: restrictedPodSecurityContext(),
+      topologySpreadConstraints: spreadAcrossNodes(selectorLabels(ctx.app, component)),
+      containers: [
+        { ...container, securityContext: restrictedContainerSecurityContext(), volumeMounts: [tmpMount()] },
+      ],
+      volumes: [tmpVolume()],
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// The workers' HorizontalPodAutoscaler `<app>-workers`, when workers.autoscaling is enabled.
+import type { BuildContext } from '../types.js';
+import { type HorizontalPodAutoscaler, horizontalPodAutoscaler } from '../web/hpa.js';
+import { enabledWorkers, workersName } from './deployment.js';
+
+export function buildWorkersHpa({ app }: BuildContext): HorizontalPodAutoscaler | undefined {
+  const workers = enabledWorkers(app);
+  if (!workers?.autoscaling?.enabled) return undefined;
+  return horizontalPodAutoscaler(app, {
+    component: 'workers',
+    name: workersName(app),
+    autoscaling: workers.autoscaling,
+    resources: workers.resources,
+    field: 'spec.workers',
+  });
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The scalable-app-operator command line: a small dispatcher over subcommands.
+import { readFileSync } from 'node:fs';
+import { renderCommand, type RenderIO } from './render.js';
+
+const USAGE = `Usage: scalable-app-operator <command> [options]
+
+Commands:
+  render -f FILE [-f FILE...]   print the objects the operator would create for the ScalableApps in FILE
+  help                          show this help
+`;
+
+const io: RenderIO = {
+  readFile: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+function main([command, ...args]: string[]): number {
+  switch (command) {
+    case 'render':
+      return renderCommand(args, io);
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout(USAGE);
+      return 0;
+    default:
+      io.stderr(command === undefined ? USAGE : `unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
