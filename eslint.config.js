@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.local/', 'coverage/', 'e2e/load/', 'charts/'] },
+  { ignores: ['**/node_modules/', '**/dist/', '.local/', 'coverage/', 'e2e/load/', 'charts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

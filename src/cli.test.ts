@@ -13,6 +13,21 @@ const cli = (args: string[], input?: string) =>
   });
 
 describe('scalable-app-operator CLI', () => {
+  it('start with a bad configuration exits 2 with a message naming the variable', () => {
+    const { status, stderr } = spawnSync(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [join(ROOT, 'src/cli.ts'), 'start'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, CONCURRENCY: 'lots' },
+      },
+    );
+    expect(status).toBe(2);
+    expect(stderr).toContain('CONCURRENCY:');
+  });
+
   it('render -f examples/minimal.yaml prints the objects and exits 0', () => {
     const { status, stdout, stderr } = cli(['render', '-f', 'examples/minimal.yaml']);
     expect(stderr).toBe('');

@@ -49,6 +49,7 @@ export class LeaderElector {
     if (!(opts.leaseDurationMs > opts.renewDeadlineMs && opts.renewDeadlineMs > opts.retryPeriodMs)) {
       throw new Error('leader election: need leaseDuration > renewDeadline > retryPeriod');
     }
+    opts.metrics?.leader.set({ name: opts.name }, 0);
   }
 
   get isLeader(): boolean {

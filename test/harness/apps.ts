@@ -36,7 +36,9 @@ export const applyObj = (obj: unknown, extra: string[] = []) =>
   });
 
 export const getObj = (kind: string, ns: string, name: string): Obj | undefined => {
-  const r = kubectl(['-n', ns, 'get', kind, name, '-o', 'json', '--show-managed-fields'], { allowFail: true });
+  const r = kubectl(['-n', ns, 'get', kind, name, '-o', 'json', '--show-managed-fields'], {
+    allowFail: true,
+  });
   return r.code === 0 ? (JSON.parse(r.stdout) as Obj) : undefined;
 };
 

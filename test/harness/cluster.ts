@@ -9,11 +9,13 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 /** The environment `hack/cluster.sh env` exports (KUBECONFIG and PATH with the cluster binaries). */
 export function clusterEnv(): Record<string, string> {
   mkdirSync(join(REPO_ROOT, '.local'), { recursive: true });
-  const out = execFileSync('bash', [join(REPO_ROOT, 'hack/cluster.sh'), 'env'], { encoding: 'utf8' });
+  const script = `eval "$(bash '${join(REPO_ROOT, 'hack/cluster.sh')}' env)" && env -0`;
+  const out = execFileSync('bash', ['-c', script], { encoding: 'utf8' });
   const env: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
+  for (const entry of out.split('\0')) {
+    const i = entry.indexOf('=');
+    if (i > 0 && /^(KUBECONFIG|PATH|SAPP_[A-Z_]+)$/.test(entry.slice(0, i)))
+      env[entry.slice(0, i)] = entry.slice(i + 1);
   }
   return env;
 }

@@ -28,9 +28,18 @@ export default async function globalSetup(): Promise<void> {
       cluster('up', 'inherit');
       startedHere = true;
     }
-    for (const line of cluster('env').split('\n')) {
-      const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-      if (m) process.env[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
+    // Let bash evaluate the exports (quoting, $PATH) and read back the resulting environment.
+    const out = execFileSync(
+      'bash',
+      ['-c', `eval "$(bash '${join(ROOT, 'hack/cluster.sh')}' env)" && env -0`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    for (const entry of out.split('\0')) {
+      const i = entry.indexOf('=');
+      if (i > 0 && /^(KUBECONFIG|PATH|SAPP_[A-Z_]+)$/.test(entry.slice(0, i)))
+        process.env[entry.slice(0, i)] = entry.slice(i + 1);
     }
   }
   writeFileSync(join(ROOT, '.local/test-started-cluster'), startedHere ? 'yes' : 'no');

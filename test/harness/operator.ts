@@ -74,7 +74,16 @@ export async function startProcess(
       ...env,
     },
     stdio: ['ignore', out, out],
+    // Its own process group: tsx runs node as a child, and a kill must reach both.
+    detached: true,
   });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
   const proc: OperatorProcess = {
     child,
     port,
@@ -83,9 +92,9 @@ export async function startProcess(
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill(signal);
+        killGroup(signal);
       }),
   };
-  process.once('exit', () => child.kill('SIGKILL'));
+  process.once('exit', () => killGroup('SIGKILL'));
   return proc;
 }
