@@ -26,7 +26,10 @@ fi
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null || { echo "deps: Go is required to build the cluster binaries (go.dev/dl)" >&2; exit 1; }
 
+# `npm install --no-save` follows package-lock.json like `npm ci`, but tolerates the platform-specific optional
+# packages (@swc/core-*, @unrs/resolver-binding-*) that this machine's registry mirror does not carry and that
+# are therefore missing from the lock file, which `npm ci` would reject.
 if [[ ! -x node_modules/.bin/node || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "deps: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "deps: npm install (from package-lock.json)"
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi

@@ -8,12 +8,10 @@ import type { OperatorHandle } from '../src/operator.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { applyObj, childKey, children, condition, example, getObj, type Obj } from './harness/apps.js';
 import { startInProcess, writeRequests } from './harness/operator.js';
-import { FakeProvisioner } from './harness/provisioner.js';
 import { eventually, sleep } from './harness/wait.js';
 
 let ns: string;
 let op: OperatorHandle;
-let provisioner: FakeProvisioner;
 let shop: Obj;
 
 const app = () => getObj('sapp', ns, 'shop');
@@ -21,15 +19,12 @@ const versions = () => new Map(children(ns, 'shop').map((o) => [childKey(o), o.m
 
 beforeAll(async () => {
   ns = createNamespace('op');
-  provisioner = new FakeProvisioner(ns);
-  provisioner.start();
   op = await startInProcess(ns);
   shop = example('shop.yaml', ns);
 }, 60_000);
 
 afterAll(async () => {
   await op?.stop();
-  provisioner?.cleanup();
   deleteNamespace(ns);
 });
 

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { applyObj, childKey, children, condition, example, getObj } from './harness/apps.js';
 import { type OperatorProcess, startProcess, writeRequests } from './harness/operator.js';
-import { FakeProvisioner } from './harness/provisioner.js';
 import { eventually, sleep } from './harness/wait.js';
 
 const procs: OperatorProcess[] = [];
@@ -48,14 +47,10 @@ function expectConsistent(ns: string, instance: string) {
 
 describe('crash at any point', () => {
   let ns: string;
-  let prov: FakeProvisioner;
   beforeAll(() => {
     ns = createNamespace('crash');
-    prov = new FakeProvisioner(ns);
-    prov.start();
   });
   afterAll(() => {
-    prov.cleanup();
     deleteNamespace(ns);
   });
 
