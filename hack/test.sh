@@ -25,6 +25,9 @@ if ! step deps bash hack/deps.sh; then echo "0 passed, 1 failed"; exit 1; fi
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 step typecheck tsc --noEmit -p tsconfig.json
+step typecheck-shop-app tsc --noEmit -p examples/shop-app/tsconfig.dev.json
+step lint eslint --max-warnings=0 .
+step crds-fresh tsx scripts/gen-crd.ts --check
 results=(.local/results/unit.json)
 jest unit --selectProjects unit
 if [[ "${SAPP_SKIP_SERVICES:-}" != 1 ]]; then

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import YAML from 'yaml';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { applyObj, childKey, children, condition, example, getObj } from './harness/apps.js';
 import { type OperatorProcess, startProcess, writeRequests } from './harness/operator.js';
@@ -39,9 +40,10 @@ function expectConsistent(ns: string, instance: string) {
       encoding: 'utf8',
     },
   );
-  const expected = [...rendered.matchAll(/^kind: (\w+)\n(?:.*\n)*?  name: (\S+)$/gm)].map(
-    (m) => `${m[1]}/${m[2]}`,
-  );
+  const expected = YAML.parseAllDocuments(rendered)
+    .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } } | null)
+    .filter((o) => o?.kind)
+    .map((o) => `${o!.kind}/${o!.metadata!.name}`);
   expect(keys.sort()).toEqual(expected.filter((k) => !k.startsWith('HTTPRoute/')).sort());
 }
 

@@ -32,6 +32,8 @@ export interface ReconcilerDeps {
 
 export interface ReconcileOutcome {
   applied: string[];
+  /** Objects that did not exist before this pass. */
+  created: string[];
   pruned: string[];
   statusWritten: boolean;
 }
@@ -54,7 +56,7 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<ReconcileOutcome & { requeueAfterMs?: number }> {
     const [namespace, name] = key.split('/') as [string, string];
-    const outcome: ReconcileOutcome = { applied: [], pruned: [], statusWritten: false };
+    const outcome: ReconcileOutcome = { applied: [], created: [], pruned: [], statusWritten: false };
     const raw = this.deps.caches.get(SCALABLE_APP.kind, namespace, name) as AppObject | undefined;
     if (!raw || raw.metadata?.deletionTimestamp) return outcome; // gone or going: owner references do the rest
     const log = this.deps.log.child({ scalableapp: key, generation: raw.metadata?.generation });
@@ -77,6 +79,17 @@ export class Reconciler {
         error = describeError(err);
         log.warn({ err: error.message, reason: error.reason }, 'reconcile failed');
       }
+    }
+    if (outcome.created.length) {
+      await this.deps.events.record(raw, 'Normal', 'Created', `created ${outcome.created.join(', ')}`);
+    }
+    if (outcome.pruned.length) {
+      await this.deps.events.record(
+        raw,
+        'Normal',
+        'Pruned',
+        `deleted ${outcome.pruned.join(', ')} (no longer desired)`,
+      );
     }
     await this.writeStatus(raw, app, desired, error, outcome, log);
     if (outcome.applied.length || outcome.pruned.length) {
@@ -126,10 +139,12 @@ export class Reconciler {
     if (!changed.length) return;
     const steps = changed.flatMap((o) => this.replicasHandover(o, desired));
     for (const s of steps) await this.apply(s.object, true, s.manager);
+    const created = changed.filter((o) => !this.live(o)).map((o) => `${o.kind}/${o.metadata.name}`);
     for (const s of steps) {
       await this.apply(s.object, false, s.manager);
       if (s.manager === FIELD_MANAGER) outcome.applied.push(`${s.object.kind}/${s.object.metadata.name}`);
     }
+    outcome.created.push(...created);
   }
 
   /**
