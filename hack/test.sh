@@ -37,7 +37,7 @@ fi
 if [[ "${SAPP_SKIP_INTEGRATION:-}" != 1 ]]; then
   results+=(.local/results/integration.json)
   if step binaries bash hack/build-binaries.sh; then
-    jest integration --selectProjects integration --runInBand
+    jest integration --selectProjects integration --runInBand --forceExit
   fi
 fi
 EXTRA_FAILED=$extra_failed tsx scripts/summary.ts "${results[@]}"

@@ -72,6 +72,7 @@ export async function startOperator({
     await controller.stop();
     await elector?.stop();
     await closeServer(http.server);
+    await client.close();
     log.info('stopped');
     resolveStopped();
   };

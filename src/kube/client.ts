@@ -89,6 +89,13 @@ export class KubeClient {
     }
   }
 
+  /** Closes the connection pool (keep-alive connections would hold the process open). */
+  async close(): Promise<void> {
+    const dispatcher = this.auth?.dispatcher;
+    this.auth = undefined;
+    await dispatcher?.close();
+  }
+
   /** Headers and TLS dispatcher from the kubeconfig, computed once and refreshed for expiring credentials. */
   private async authentication() {
     if (!this.auth || Date.now() - this.auth.at > AUTH_REFRESH_MS) {
