@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
 .PHONY: help deps build typecheck lint format crds crds-check test test-unit test-integration \
-        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop render clean
+        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench render clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -59,6 +59,9 @@ render: deps ## Print every object the operator would create for FILE (default e
 
 demo: deps ## The main job: cluster (if none), operator, the shop example, its status
 	@bash hack/demo.sh
+
+bench: deps binaries ## Reconcile benchmark on the local cluster (APPS=20)
+	@bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/reconcile.ts $(or $(APPS),20)
 
 demo-stop: ## Stop what make demo started
 	@bash hack/demo-stop.sh
