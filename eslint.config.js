@@ -12,7 +12,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'hack/**', '**/*.test.ts', 'test/**', 'e2e/**', 'jest.config.js', 'src/cli.ts'],
+    files: ['scripts/**', 'hack/**', 'bench/**', '**/bench/**', '**/*.test.ts', 'test/**', 'e2e/**', 'jest.config.js', 'src/cli.ts'],
     rules: { 'no-console': 'off' },
   },
 );
