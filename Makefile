@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
 .PHONY: help deps build typecheck lint format crds crds-check test test-unit test-integration \
-        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench render clean
+        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench render clean helm-lint chart-test
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -11,8 +11,8 @@ help: ## List the targets
 deps: ## Install Debian and npm packages (Node 24 comes from npm)
 	@bash hack/deps.sh
 
-build: deps ## Compile TypeScript to dist/
-	tsc -p tsconfig.build.json
+build: deps ## Compile TypeScript to dist/ (and copy the builders' script assets)
+	npm run build
 
 typecheck: deps ## tsc --noEmit
 	tsc --noEmit -p tsconfig.json
@@ -38,6 +38,12 @@ test-unit: ## Unit tests only (no cluster)
 
 test-integration: deps binaries ## Integration tests only
 	node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects integration --runInBand
+
+helm-lint: deps ## helm lint --strict the chart (defaults + every ci/ scenario) and its unit tests
+	@bash hack/chart-test.sh lint
+
+chart-test: deps binaries ## The chart on the local cluster: dry runs, RBAC, install/upgrade/uninstall, operator as its ServiceAccount
+	@bash hack/chart-test.sh
 
 binaries: ## Build (or reuse) etcd, kube-apiserver, ... kwok from the Go module proxy
 	@bash hack/build-binaries.sh

@@ -12,7 +12,17 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'hack/**', 'bench/**', '**/bench/**', '**/*.test.ts', 'test/**', 'e2e/**', 'jest.config.js', 'src/cli.ts'],
+    files: [
+      'scripts/**',
+      'hack/**',
+      'bench/**',
+      '**/bench/**',
+      '**/*.test.ts',
+      'test/**',
+      'e2e/**',
+      'jest.config.js',
+      'src/cli.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 APT_PACKAGES=(openssl ca-certificates curl git make jq)
 # Extra Debian packages for the data-tier and e2e suites are appended by their owners below.
-APT_PACKAGES+=(mariadb-server mariadb-client redis-server)
+APT_PACKAGES+=(mariadb-server mariadb-client redis-server strace)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -19,6 +19,12 @@ jest() { # result name, jest args...
   node --experimental-vm-modules node_modules/jest/bin/jest.js "$@" --json --outputFile=".local/results/$name.json"
 }
 
+helm_lint() {
+  local f chart=charts/scalable-app-operator
+  bash hack/helm.sh lint --strict "$chart" || return 1
+  for f in "$chart"/ci/*-values.yaml; do bash hack/helm.sh lint --strict "$chart" --values "$f" || return 1; done
+}
+
 mkdir -p .local/results
 rm -f .local/results/*.json
 if ! step deps bash hack/deps.sh; then echo "0 passed, 1 failed"; exit 1; fi
@@ -32,11 +38,12 @@ results=(.local/results/unit.json)
 jest unit --selectProjects unit
 if [[ "${SAPP_SKIP_SERVICES:-}" != 1 ]]; then
   results+=(.local/results/services.json)
-  jest services --selectProjects services
+  jest services --selectProjects services --forceExit
 fi
 if [[ "${SAPP_SKIP_INTEGRATION:-}" != 1 ]]; then
   results+=(.local/results/integration.json)
-  if step binaries bash hack/build-binaries.sh; then
+  if step binaries bash hack/build-binaries.sh kubernetes etcd kwok helm; then
+    step helm-lint helm_lint
     jest integration --selectProjects integration --runInBand --forceExit
   fi
 fi

@@ -66,7 +66,8 @@ function structural(node: Json): Json {
  * defaults first, so an object default of `{}` is expanded here with the defaults of its properties.
  */
 function expandDefault(node: Json, value: unknown): unknown {
-  if (node.type !== 'object' || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  if (node.type !== 'object' || typeof value !== 'object' || value === null || Array.isArray(value))
+    return value;
   const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const [k, child] of Object.entries((node.properties ?? {}) as Record<string, Json>)) {
     if (out[k] === undefined && child.default !== undefined) out[k] = child.default;

@@ -82,12 +82,13 @@ describe('bindingValues', () => {
     for (const key of absent) expect(keys).not.toContain(key);
   });
 
-  it('with the database, holds the three passwords its pods read with secretKeyRef', () => {
-    expect(bindingValues(buildContext(withDatabase()))).toMatchObject({
-      MYSQL_ROOT_PASSWORD: TEST_CREDENTIALS.rootPassword,
-      MYSQL_REPLICATION_PASSWORD: TEST_CREDENTIALS.replicationPassword,
-      MYSQL_APP_PASSWORD: TEST_CREDENTIALS.appPassword,
-    });
+  it('with the database, carries the app password only inside the URLs: root and replication stay out', () => {
+    const values = bindingValues(buildContext(withDatabase()));
+    expect(Object.keys(values).filter((k) => k.startsWith('MYSQL_'))).toEqual([]);
+    const text = JSON.stringify(values);
+    expect(text).not.toContain(TEST_CREDENTIALS.rootPassword);
+    expect(text).not.toContain(TEST_CREDENTIALS.replicationPassword);
+    expect(text).toContain(encodeURIComponent(TEST_CREDENTIALS.appPassword));
   });
 
   it.each([

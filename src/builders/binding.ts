@@ -58,26 +58,24 @@ function databaseUrls(app: ScalableApp, db: DatabaseSpec, password: string): Rec
   };
 }
 
-/** The database passwords under CREDENTIAL_KEYS; each must be non-empty. */
-function passwords(credentials: Credentials): Record<string, string> {
-  const keys = Object.keys(CREDENTIAL_KEYS) as (keyof Credentials)[];
-  for (const key of keys) {
+/** Every database password must be non-empty. */
+function checkPasswords(credentials: Credentials): void {
+  for (const key of Object.keys(CREDENTIAL_KEYS) as (keyof Credentials)[]) {
     if (!credentials[key]) throw new BuildError(`credentials.${key}`, 'must be a non-empty password');
   }
-  return Object.fromEntries(keys.map((key) => [CREDENTIAL_KEYS[key], credentials[key]]));
 }
 
 /**
- * The binding's values in clear text: the URLs of the enabled components and, with the database, the three
- * database passwords (MYSQL_ROOT_PASSWORD, MYSQL_REPLICATION_PASSWORD, MYSQL_APP_PASSWORD) that its pods read
- * with secretKeyRef. Empty when no data tier component is enabled.
+ * The binding's values in clear text: the URLs of the enabled components (the app user's password is inside
+ * the database URLs). The root and replication passwords are not here: they stay in `<app>-credentials`, which
+ * only the database pods read. Empty when no data tier component is enabled.
  */
 export function bindingValues({ app, credentials }: BuildContext): Record<string, string> {
   const db = app.spec.database;
   const { host, port } = cacheEndpoint(app);
   return {
     ...(app.spec.cache?.enabled ? { REDIS_URL: `redis://${host}:${port}/0` } : {}),
-    ...(db?.enabled ? { ...passwords(credentials), ...databaseUrls(app, db, credentials.appPassword) } : {}),
+    ...(db?.enabled ? (checkPasswords(credentials), databaseUrls(app, db, credentials.appPassword)) : {}),
   };
 }
 

@@ -68,7 +68,14 @@ export class KubeClient {
       });
       status = res.status;
       const text = await res.text();
-      const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+      let parsed: unknown;
+      try {
+        parsed = text ? (JSON.parse(text) as unknown) : undefined;
+      } catch {
+        // e.g. "404 page not found" for a kind the server does not serve
+        parsed = res.status >= 400 ? { message: text.trim() } : undefined;
+        if (res.status < 400) throw new Error(`${method} ${path}: response is not JSON`);
+      }
       if (res.status >= 400) {
         const s = (parsed ?? {}) as { reason?: string; message?: string; details?: unknown };
         throw new ApiError(

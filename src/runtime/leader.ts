@@ -44,6 +44,7 @@ export class LeaderElector {
   private timer?: NodeJS.Timeout;
   private observed?: { record: string; at: number };
   private lastRenew = 0;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: LeaderElectionOptions) {
     if (!(opts.leaseDurationMs > opts.renewDeadlineMs && opts.renewDeadlineMs > opts.retryPeriodMs)) {
@@ -58,13 +59,14 @@ export class LeaderElector {
 
   start(): void {
     this.stopped = false;
-    void this.loop();
+    this.inFlight = this.loop();
   }
 
   /** Stops campaigning; releases the lease when held. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.inFlight; // a renewal in flight would otherwise race the release (409)
     if (this.leading) {
       await this.release().catch((err: unknown) =>
         this.opts.log.warn({ err: String(err) }, 'lease release failed'),
@@ -92,7 +94,9 @@ export class LeaderElector {
       }
     }
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.loop(), this.opts.retryPeriodMs);
+      this.timer = setTimeout(() => {
+        this.inFlight = this.loop();
+      }, this.opts.retryPeriodMs);
     }
   }
 

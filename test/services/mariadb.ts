@@ -15,7 +15,14 @@ export interface MariaDBOptions {
   configFiles?: string[];
   /** Reuse an existing base directory (restart after stop). */
   baseDir?: string;
+  /** Data directory (default `<baseDir>/data`), e.g. a subdirectory of an emulated pod volume. */
+  dataDir?: string;
   port?: number;
+  /**
+   * Password of root@localhost (default none). Set on the first start of an empty data directory with the
+   * binary log off, as the official images' entrypoint does; the helpers below then log in with it.
+   */
+  rootPassword?: string;
 }
 
 export interface MariaDBServer {
@@ -24,7 +31,7 @@ export interface MariaDBServer {
   socket: string;
   baseDir: string;
   dataDir: string;
-  /** Connects as root over the Unix socket (root has no password in test servers). */
+  /** Connects as root over the Unix socket (with `rootPassword`, if one was given). */
   root(database?: string): Promise<mysql.Connection>;
   /** Runs SQL as root and returns rows. */
   query<T = mysql.RowDataPacket[]>(sql: string, params?: unknown[]): Promise<T>;
@@ -46,7 +53,7 @@ const isRoot = () => process.getuid?.() === 0;
 export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBServer> {
   const name = opts.name ?? 'mariadb';
   const baseDir = opts.baseDir ?? mkdtempSync(join(tmpdir(), `sapp-${name}-`));
-  const dataDir = join(baseDir, 'data');
+  const dataDir = opts.dataDir ?? join(baseDir, 'data');
   const confDir = join(baseDir, 'conf.d');
   const socket = join(baseDir, 'mysqld.sock');
   const port = opts.port ?? (await freePort());
@@ -67,13 +74,17 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
       'innodb-buffer-pool-size=32M',
       'innodb-log-file-size=16M',
       'performance-schema=OFF',
-      '[client]',
-      `socket=${socket}`,
-      'user=root',
       `!includedir ${confDir}`,
       '',
     ].join('\n'),
   );
+  const clientConf = join(baseDir, 'client.cnf');
+  const writeClientConf = (password: string) =>
+    writeFileSync(
+      clientConf,
+      `[client]\nsocket=${socket}\nuser=root\npassword="${password.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"\n`,
+      { mode: 0o600 },
+    );
   const defaults = `--defaults-file=${join(baseDir, 'my.cnf')}`;
   let initialized = true;
   try {
@@ -89,12 +100,14 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
     );
   }
 
+  let rootPassword = initialized ? (opts.rootPassword ?? '') : '';
+  writeClientConf(rootPassword);
   let child: ChildProcess | undefined;
   const connect = (database?: string) =>
     mysql.createConnection({
       socketPath: socket,
       user: 'root',
-      password: '',
+      password: rootPassword,
       database,
       multipleStatements: true,
     });
@@ -116,7 +129,10 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
       }
     },
     execScript(sql: string, database?: string) {
-      execFileSync('mariadb', [defaults, ...(database ? [database] : [])], { input: sql, stdio: 'pipe' });
+      execFileSync('mariadb', [`--defaults-file=${clientConf}`, ...(database ? [database] : [])], {
+        input: sql,
+        stdio: 'pipe',
+      });
     },
     errorLog: () => {
       try {
@@ -149,5 +165,12 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
     },
   };
   await server.start();
+  if (!initialized && opts.rootPassword !== undefined) {
+    await server.query('SET SESSION sql_log_bin = 0; ALTER USER root@localhost IDENTIFIED BY ?', [
+      opts.rootPassword,
+    ]);
+    rootPassword = opts.rootPassword;
+    writeClientConf(rootPassword);
+  }
   return server;
 }

@@ -1,0 +1,99 @@
+// The Redis StatefulSet: one pod, its config from the ConfigMap, its data on a claimed volume unless
+// persistence is none.
+import type { V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import type { CacheSpec, ScalableApp } from '../../api/v1alpha1/index.js';
+import { labels, objectMeta, selectorLabels } from '../meta.js';
+import { REDIS_PORT } from '../endpoints.js';
+import type { K8sObject } from '../types.js';
+import {
+  CONFIG_HASH_ANNOTATION,
+  configHash,
+  containerSecurityContext,
+  podSecurityContext,
+  resourceRequirements,
+  volumeClaimTemplate,
+} from '../database/stateful.js';
+import { CONFIG_DIR } from './config.js';
+
+export interface CacheNames {
+  statefulSet: string;
+  headless: string;
+  client: string;
+  config: string;
+}
+
+const DATA_DIR = '/data';
+
+const probe = (mode: 'ready' | 'alive') => ({
+  exec: { command: ['sh', `${CONFIG_DIR}/ping.sh`, mode] },
+  timeoutSeconds: 5,
+});
+
+export function cacheStatefulSet(
+  app: ScalableApp,
+  cache: CacheSpec,
+  names: CacheNames,
+  configData: Record<string, string>,
+): K8sObject {
+  const persistent = cache.persistence !== 'none';
+  const dataVolume: V1Volume[] = persistent ? [] : [{ name: 'data', emptyDir: {} }];
+  const resources = resourceRequirements(cache.resources);
+  const spec: V1StatefulSet['spec'] = {
+    serviceName: names.headless,
+    replicas: 1,
+    selector: { matchLabels: selectorLabels(app, 'cache') },
+    updateStrategy: { type: 'RollingUpdate' },
+    ...(persistent
+      ? {
+          // The cache's volume follows the database's deletion policy (Retain when there is no database);
+          // a single-pod StatefulSet is never scaled, so whenScaled never applies.
+          persistentVolumeClaimRetentionPolicy: {
+            whenDeleted: app.spec.database?.deletionPolicy ?? 'Retain',
+            whenScaled: 'Retain',
+          },
+          volumeClaimTemplates: [volumeClaimTemplate('data', cache.storage)],
+        }
+      : {}),
+    template: {
+      metadata: {
+        labels: labels(app, 'cache'),
+        annotations: { [CONFIG_HASH_ANNOTATION]: configHash(configData) },
+      },
+      spec: {
+        securityContext: podSecurityContext(),
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          {
+            name: 'redis',
+            image: cache.image,
+            command: ['redis-server', `${CONFIG_DIR}/redis.conf`],
+            // redis.conf has no `dir`: Redis keeps its files in the working directory, the data volume.
+            workingDir: DATA_DIR,
+            ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+            readinessProbe: { ...probe('ready'), periodSeconds: 5, failureThreshold: 2 },
+            livenessProbe: {
+              ...probe('alive'),
+              initialDelaySeconds: 10,
+              periodSeconds: 10,
+              failureThreshold: 6,
+            },
+            ...(resources ? { resources } : {}),
+            securityContext: containerSecurityContext(),
+            volumeMounts: [
+              { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+              { name: 'data', mountPath: DATA_DIR },
+            ],
+          },
+        ],
+        volumes: [{ name: 'config', configMap: { name: names.config } }, ...dataVolume],
+      },
+    },
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: objectMeta(app, 'cache', names.statefulSet),
+    spec,
+  };
+}

@@ -1,0 +1,360 @@
+// The database scripts, run by bash the way the pods run them (config files in a directory, settings in the
+// environment), with fake client programs where a server would answer. The real-server proof is in
+// test/data-tier; here each engine's variant is checked, MySQL's included.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENGINES, type Engine } from '../../api/v1alpha1/index.js';
+import { databaseConfigData } from './assets.js';
+import { PATHS } from './pod.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'sapp-scripts-'));
+  dirs.push(d);
+  return d;
+};
+
+/** The ConfigMap of an engine, written out as the pod mounts it. */
+function configDir(engine: Engine): string {
+  const dir = tempDir();
+  for (const [file, text] of Object.entries(databaseConfigData(engine))) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+/** A directory of fake programs (name → shell body) to put first on PATH. */
+function fakes(programs: Record<string, string>): string {
+  const dir = tempDir();
+  for (const [name, body] of Object.entries(programs)) {
+    writeFileSync(join(dir, name), `#!/bin/bash\n${body}\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return dir;
+}
+
+function bash(script: string, env: Record<string, string>, path = process.env.PATH!) {
+  const r = spawnSync('/bin/bash', ['-c', script], { env: { PATH: path, ...env }, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const ACCOUNTS = {
+  APP_DATABASE: 'shop_db',
+  APP_DATABASE_GRANT: 'shop\\_db',
+  APP_USER: 'app',
+  REPLICATION_USER: 'replicator',
+  MYSQL_REPLICATION_PASSWORD: `it's a "pw" \\ with {{APP_USER}}`,
+  MYSQL_APP_PASSWORD: 'app-pw',
+  PRIMARY_HOST: 'shop-db-primary',
+  PRIMARY_PORT: '3306',
+};
+
+const render = (engine: Engine, file: string, env: Record<string, string> = ACCOUNTS) =>
+  bash('source "$CONFIG_DIR/lib.sh"; render_sql "$CONFIG_DIR/$FILE"', {
+    CONFIG_DIR: configDir(engine),
+    FILE: file,
+    ...env,
+  });
+
+const ESCAPED_PW = `it\\'s a "pw" \\\\ with {{APP_USER}}`;
+
+describe('SQL templates', () => {
+  it.each([
+    [
+      'mysql',
+      [
+        'CHANGE REPLICATION SOURCE TO',
+        "  SOURCE_HOST = 'shop-db-primary',",
+        '  SOURCE_PORT = 3306,',
+        "  SOURCE_USER = 'replicator',",
+        `  SOURCE_PASSWORD = '${ESCAPED_PW}',`,
+        '  SOURCE_AUTO_POSITION = 1,',
+        '  SOURCE_CONNECT_RETRY = 5,',
+        '  SOURCE_RETRY_COUNT = 1000000,',
+        '  SOURCE_SSL = 1,',
+        '  GET_SOURCE_PUBLIC_KEY = 1;',
+        'SET PERSIST super_read_only = ON;',
+      ],
+    ],
+    [
+      'mariadb',
+      [
+        'CHANGE MASTER TO',
+        "  MASTER_HOST = 'shop-db-primary',",
+        '  MASTER_PORT = 3306,',
+        "  MASTER_USER = 'replicator',",
+        `  MASTER_PASSWORD = '${ESCAPED_PW}',`,
+        '  MASTER_CONNECT_RETRY = 5,',
+        '  MASTER_SSL_VERIFY_SERVER_CERT = 0,',
+        '  MASTER_USE_GTID = slave_pos;',
+      ],
+    ],
+  ] as const)('%s: points a replica at its primary by GTID, the password escaped', (engine, statements) => {
+    const { code, stdout } = render(engine, 'change-source.sql');
+    expect(code).toBe(0);
+    const sql = stdout.split('\n').filter((l) => l && !l.startsWith('--'));
+    expect(sql).toEqual(statements);
+  });
+
+  it.each(ENGINES)('%s: creates the database, the replication user and the app user', (engine) => {
+    const { code, stdout } = render(engine, 'users.sql');
+    expect(code).toBe(0);
+    expect(stdout).toContain('CREATE DATABASE IF NOT EXISTS `shop_db`;');
+    expect(stdout).toContain(`CREATE USER IF NOT EXISTS 'replicator'@'%' IDENTIFIED BY '${ESCAPED_PW}';`);
+    expect(stdout).toMatch(
+      /GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD, SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES\s+ON \*\.\* TO 'replicator'@'%';/,
+    );
+    expect(stdout).toContain("CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'app-pw';");
+    expect(stdout).toContain("GRANT ALL PRIVILEGES ON `shop\\_db`.* TO 'app'@'%';");
+  });
+
+  it('refuses a placeholder whose variable is not set', () => {
+    const { MYSQL_APP_PASSWORD: _, ...env } = ACCOUNTS;
+    const r = render('mysql', 'users.sql', env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/\{\{MYSQL_APP_PASSWORD\}\} names no variable that is set/);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    ['APP_DATABASE', 'shop`; DROP DATABASE x; --'],
+    ['PRIMARY_PORT', '3306, MASTER_USER = x'],
+  ])('refuses %s=%j where an identifier or number goes', (name, value) => {
+    const file = name === 'APP_DATABASE' ? 'users.sql' : 'change-source.sql';
+    const r = render('mariadb', file, { ...ACCOUNTS, [name]: value });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/is not an identifier or a number/);
+  });
+});
+
+describe('lib.sh', () => {
+  it('writes passwords into the client option file with quotes and backslashes escaped', () => {
+    const r = bash('source "$CONFIG_DIR/lib.sh"; client_options app "$PW"', {
+      CONFIG_DIR: configDir('mysql'),
+      PW: 'a"b\\c d',
+    });
+    expect(r.stdout).toBe('[client]\nuser=app\npassword="a\\"b\\\\c d"\n');
+  });
+
+  it.each([
+    [['mariadb', 'mysql'], 'mariadb'],
+    [['mysql'], 'mysql'],
+  ])('with %j installed, uses %s', (installed, chosen) => {
+    const bin = fakes(Object.fromEntries(installed.map((p) => [p, 'exit 0'])));
+    const r = bash(
+      'source "$CONFIG_DIR/lib.sh"; program mariadb mysql',
+      { CONFIG_DIR: configDir('mysql') },
+      bin,
+    );
+    expect(r.stdout.trim()).toBe(join(bin, chosen));
+  });
+
+  it('defaults to the paths the pod mounts', () => {
+    const lib = databaseConfigData('mysql')['lib.sh']!;
+    expect(lib).toContain(`CONFIG_DIR="\${CONFIG_DIR:-${PATHS.config}}"`);
+    expect(lib).toContain(`VOLUME_DIR="\${VOLUME_DIR:-${PATHS.volume}}"`);
+    expect(databaseConfigData('mysql')['prepare.sh']).toContain(`CONF_D="\${CONF_D:-${PATHS.confD}}"`);
+  });
+});
+
+describe('readiness.sh', () => {
+  const MARIADB_OK = {
+    Slave_IO_Running: 'Yes',
+    Slave_SQL_Running: 'Yes',
+    Slave_SQL_Running_State: 'Slave has read all relay log',
+    Seconds_Behind_Master: '0',
+  };
+  const MYSQL_OK = {
+    Replica_IO_Running: 'Yes',
+    Replica_SQL_Running: 'Yes',
+    Replica_SQL_Running_State: 'Replica has read all relay log',
+    Seconds_Behind_Source: '0',
+  };
+  const status = (fields: Record<string, string>) =>
+    `*************************** 1. row ***************************\n${Object.entries(fields)
+      .map(([k, v]) => `${k.padStart(30)}: ${v}`)
+      .join('\n')}\n`;
+
+  /** Runs readiness.sh against a fake client that answers the status and variable queries. */
+  function readiness(role: string, answers: { status?: string; readOnly?: string; state?: string }) {
+    const bin = fakes({
+      mariadb: `case "$*" in
+        *'SHOW REPLICA STATUS'*) printf '%s' "$STATUS" ;;
+        *skip_networking*) printf '%s\\n' "$STATE" ;;
+        *read_only*) printf '%s\\n' "$READ_ONLY" ;;
+        *) exit 2 ;;
+      esac`,
+    });
+    return bash(
+      'bash "$CONFIG_DIR/readiness.sh"',
+      {
+        CONFIG_DIR: configDir('mysql'),
+        ROLE: role,
+        MYSQL_ROOT_PASSWORD: 'pw',
+        STATUS: answers.status ?? '',
+        READ_ONLY: answers.readOnly ?? '1',
+        STATE: answers.state ?? '0\t0',
+      },
+      `${bin}:${process.env.PATH}`,
+    );
+  }
+
+  it.each([
+    ['MariaDB fields', status(MARIADB_OK)],
+    ['MySQL 8.4 fields', status(MYSQL_OK)],
+  ])('passes a running replica that prints %s', (_name, text) => {
+    expect(readiness('replica', { status: text })).toMatchObject({ code: 0 });
+  });
+
+  it.each([
+    ['no replication set up', '', /replication is not running \(IO: not set up/],
+    [
+      'a connecting IO thread (MySQL)',
+      status({ ...MYSQL_OK, Replica_IO_Running: 'Connecting' }),
+      /IO: Connecting/,
+    ],
+    ['a stopped SQL thread (MariaDB)', status({ ...MARIADB_OK, Slave_SQL_Running: 'No' }), /SQL: No/],
+    ['a lag of 61 s', status({ ...MARIADB_OK, Seconds_Behind_Master: '61' }), /lags the primary by 61 s/],
+    ['an unknown lag', status({ ...MYSQL_OK, Seconds_Behind_Source: 'NULL' }), /lags the primary by NULL s/],
+  ])('fails a replica with %s', (_name, text, message) => {
+    const r = readiness('replica', { status: text });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('fails a replica that takes writes', () => {
+    const r = readiness('replica', { status: status(MARIADB_OK), readOnly: '0' });
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(/read_only is off/) });
+  });
+
+  it.each([
+    ['0\t0', 0],
+    ['1\t0', 1],
+    ['0\t1', 1],
+  ])('primary with read_only, skip_networking = %j exits %d', (state, code) => {
+    expect(readiness('primary', { state }).code).toBe(code);
+  });
+});
+
+describe.each(ENGINES)('dump.sh (%s)', (engine) => {
+  it('copies every non-system database from the primary as the replication user, with its GTID position', () => {
+    const argsFile = join(tempDir(), 'args');
+    const bin = fakes({
+      mariadb: 'printf "shop_db\\nextra\\n"',
+      mysql: 'printf "shop_db\\nextra\\n"',
+      'mariadb-dump': `printf '%s\\n' "$@" > ${argsFile}; cat "\${1#--defaults-extra-file=}" >> ${argsFile}`,
+      mysqldump: `printf '%s\\n' "$@" > ${argsFile}; cat "\${1#--defaults-extra-file=}" >> ${argsFile}`,
+    });
+    const r = bash(
+      'bash "$CONFIG_DIR/dump.sh"',
+      { ...ACCOUNTS, CONFIG_DIR: configDir(engine) },
+      `${bin}:${process.env.PATH}`,
+    );
+    expect(r).toMatchObject({ code: 0 });
+    const args = readFileSync(argsFile, 'utf8').split('\n');
+    const flags = {
+      mysql: ['--single-transaction', '--source-data=2', '--set-gtid-purged=ON', '--no-tablespaces'],
+      mariadb: ['--single-transaction', '--master-data=1', '--gtid'],
+    }[engine];
+    expect(args).toEqual(
+      expect.arrayContaining([
+        ...flags,
+        '--host=shop-db-primary',
+        '--port=3306',
+        '--protocol=TCP',
+        '--routines',
+        '--events',
+        '--triggers',
+        '--databases',
+        'shop_db',
+        'extra',
+        'user=replicator',
+        'password="it\'s a \\"pw\\" \\\\ with {{APP_USER}}"',
+        'loose-ssl-verify-server-cert=0',
+      ]),
+    );
+  });
+});
+
+describe('start.sh and prepare.sh', () => {
+  function start(role: string, hostname: string, prepare: (volume: string) => void = () => {}) {
+    const root = tempDir();
+    const [confD, volume] = [join(root, 'conf.d'), join(root, 'volume')];
+    mkdirSync(confD);
+    mkdirSync(volume);
+    prepare(volume);
+    const bin = fakes({ 'docker-entrypoint.sh': 'echo "entrypoint $*"' });
+    const r = bash(
+      'bash "$CONFIG_DIR/start.sh" mariadbd',
+      {
+        CONFIG_DIR: configDir('mariadb'),
+        CONF_D: confD,
+        VOLUME_DIR: volume,
+        ROLE: role,
+        HOSTNAME: hostname,
+        SERVER_ID_BASE: '111',
+      },
+      `${bin}:${process.env.PATH}`,
+    );
+    const conf = existsSync(confD) ? readdirSync(confD).map((f) => readFileSync(join(confD, f), 'utf8')) : [];
+    return { ...r, conf, volume };
+  }
+
+  it("writes the server's settings, the role's settings and server-id = SERVER_ID_BASE + ordinal, then runs the image's entrypoint", () => {
+    const r = start('replica', 'shop-db-shard-0-replica-4');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('entrypoint mariadbd\n');
+    expect(r.conf).toEqual([
+      databaseConfigData('mariadb')['server.cnf'],
+      databaseConfigData('mariadb')['replica.cnf'],
+      '[mysqld]\nserver-id=115\nreport-host=shop-db-shard-0-replica-4\n',
+    ]);
+  });
+
+  it.each([
+    ['an unknown role', 'leader', 'shop-db-primary-0', /ROLE must be primary or replica/],
+    ['a hostname without ordinal', 'primary', 'shop-db-primary', /no pod ordinal/],
+  ])('refuses %s, and never starts the server', (_name, role, hostname, message) => {
+    const r = start(role, hostname);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('marks an empty data directory as bootstrapping', () => {
+    const r = start('primary', 'shop-db-primary-0');
+    expect(existsSync(join(r.volume, 'bootstrap-pending'))).toBe(true);
+    expect(readdirSync(join(r.volume, 'mysql'))).toEqual([]);
+  });
+
+  it('empties a data directory whose bootstrap did not finish', () => {
+    const r = start('replica', 'shop-db-replica-0', (volume) => {
+      mkdirSync(join(volume, 'mysql', 'mysql'), { recursive: true });
+      writeFileSync(join(volume, 'mysql', '.hidden'), '');
+      writeFileSync(join(volume, 'bootstrap-pending'), '');
+    });
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(r.volume, 'mysql'))).toEqual([]);
+    expect(existsSync(join(r.volume, 'bootstrap-pending'))).toBe(true);
+  });
+
+  it('never touches a data directory without the marker', () => {
+    const r = start('primary', 'shop-db-primary-0', (volume) => {
+      mkdirSync(join(volume, 'mysql', 'shop_db'), { recursive: true });
+    });
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(r.volume, 'mysql'))).toEqual(['shop_db']);
+    expect(existsSync(join(r.volume, 'bootstrap-pending'))).toBe(false);
+  });
+});

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Run by start.sh on every start of a database container, before the image's entrypoint.
+#  1. Writes the server's configuration into its conf.d: the settings of every server, those of the pod's
+#     role (primary or replica), and a server-id unique in the app: SERVER_ID_BASE (one per group and role)
+#     plus the pod's ordinal.
+#  2. Makes the first start all or nothing. The image initializes an empty data directory once and never
+#     again, so a bootstrap that failed half-way (a replica whose copy of the primary broke off) would leave
+#     a server that looks initialized but never replicates. A marker on the volume, outside the data
+#     directory, is set before the first start and removed by the bootstrap's last step; a data directory
+#     found with the marker still there is emptied, and this start bootstraps again. A data directory
+#     without the marker is never touched.
+source "${CONFIG_DIR:-/config}/lib.sh"
+
+CONF_D="${CONF_D:-/etc/mysql/conf.d}"
+DATA_DIR="$VOLUME_DIR/mysql"
+
+[[ -f $CONFIG_DIR/${ROLE:-}.cnf ]] || die "ROLE must be primary or replica, not '${ROLE:-}'"
+ordinal="${HOSTNAME##*-}"
+[[ $ordinal =~ ^[0-9]+$ ]] || die "no pod ordinal at the end of HOSTNAME '$HOSTNAME'"
+[[ ${SERVER_ID_BASE:-} =~ ^[1-9][0-9]*$ ]] || die "SERVER_ID_BASE must be a positive number"
+server_id=$((SERVER_ID_BASE + ordinal))
+
+cp "$CONFIG_DIR/server.cnf" "$CONF_D/10-server.cnf"
+cp "$CONFIG_DIR/$ROLE.cnf" "$CONF_D/20-role.cnf"
+printf '[mysqld]\nserver-id=%d\nreport-host=%s\n' "$server_id" "$HOSTNAME" >"$CONF_D/30-server-id.cnf"
+log "$HOSTNAME: $ROLE with server-id $server_id"
+
+mkdir -p "$DATA_DIR"
+if [[ -z $(ls -A "$DATA_DIR") ]]; then
+  touch "$BOOTSTRAP_MARKER"
+  log "empty data directory: the server bootstraps on this start"
+elif [[ -e $BOOTSTRAP_MARKER ]]; then
+  log "the bootstrap of an earlier start did not finish: emptying $DATA_DIR to bootstrap again"
+  find "$DATA_DIR" -mindepth 1 -delete
+fi

@@ -1,0 +1,202 @@
+// A database pod, emulated on real MariaDB processes from the objects buildDatabase returns: the files of the
+// ConfigMap as mounted, the container's command (start.sh, up to where it execs the image's entrypoint), the
+// entrypoint's first start (initialize, root password without binary log, /docker-entrypoint-initdb.d
+// scripts, restart) and later starts, the probes' scripts. Only the
+// paths (mount points → directories of the test) and the primary's address (Service → 127.0.0.1:port) differ,
+// and the entrypoint's temporary server, which has no network in the image, listens on its port here.
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Container, V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import type { K8sObject } from '../../src/builders/types.js';
+import { type MariaDBServer, startMariaDB } from '../services/mariadb.js';
+
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program with an environment of exactly `env` (plus PATH), resolving with its exit code. */
+export function run(cmd: string, args: string[], env: Record<string, string>): Promise<ScriptResult> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const find = (objects: K8sObject[], kind: string, name: string): K8sObject => {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} among the built objects`);
+  return found;
+};
+
+export interface PodOptions {
+  /** What buildDatabase returned, and the Secrets the pods' secretKeyRefs name. */
+  objects: K8sObject[];
+  statefulSet: string;
+  ordinal: number;
+  /** The server's port (default: a free one). */
+  port?: number;
+  /** The port the primary's Service points at (replicas). */
+  primaryPort?: number;
+  /** Extra or replaced environment variables (see DatabasePod.env). */
+  env?: Record<string, string>;
+}
+
+export class DatabasePod {
+  readonly name: string;
+  readonly dir = mkdtempSync(join(tmpdir(), 'sapp-pod-'));
+  server: MariaDBServer | undefined;
+  /** What start.sh and the bootstrap printed, start by start. */
+  readonly log: string[] = [];
+  /** Extra or replaced environment variables of both containers, e.g. to break things on purpose. */
+  env: Record<string, string>;
+  private readonly main: V1Container;
+  private port: number | undefined;
+  /** Stands in for the image's PATH: a docker-entrypoint.sh that records its arguments. */
+  private readonly imageBin: string;
+
+  constructor(private readonly opts: PodOptions) {
+    this.name = `${opts.statefulSet}-${opts.ordinal}`;
+    this.env = { ...opts.env };
+    this.port = opts.port;
+    const sts = find(opts.objects, 'StatefulSet', opts.statefulSet).spec as NonNullable<
+      V1StatefulSet['spec']
+    >;
+    const pod = sts.template.spec!;
+    this.main = pod.containers[0]!;
+    this.imageBin = join(this.dir, 'image-bin');
+    mkdirSync(this.imageBin);
+    writeFileSync(
+      join(this.imageBin, 'docker-entrypoint.sh'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" > ${join(this.imageBin, 'args')}\n`,
+      { mode: 0o755 },
+    );
+    for (const volume of pod.volumes ?? []) {
+      if (volume.configMap) this.mountConfigMap(volume);
+      if (volume.emptyDir) mkdirSync(join(this.dir, volume.name), { recursive: true });
+    }
+    mkdirSync(join(this.dir, 'volume'), { recursive: true });
+  }
+
+  /** The directory of the test that stands in for a mount path of the pod. */
+  private local(mountPath: string): string {
+    const mount = (this.main.volumeMounts ?? []).find(
+      (m) => mountPath === m.mountPath || mountPath.startsWith(`${m.mountPath}/`),
+    );
+    if (!mount) throw new Error(`${mountPath} is not on a volume of ${this.name}`);
+    const base =
+      mount.name === 'data' ? join(this.dir, 'volume', mount.subPath ?? '') : join(this.dir, mount.name);
+    return base + mountPath.slice(mount.mountPath.length);
+  }
+
+  private mountConfigMap(volume: V1Volume): void {
+    const data = find(this.opts.objects, 'ConfigMap', volume.configMap!.name!).data as Record<string, string>;
+    const dir = join(this.dir, volume.name);
+    mkdirSync(dir, { recursive: true });
+    const items = volume.configMap!.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+    for (const { key, path } of items) {
+      writeFileSync(join(dir, path), data[key]!);
+      chmodSync(join(dir, path), volume.configMap!.defaultMode ?? 0o644);
+    }
+  }
+
+  private environment(extra: Record<string, string> = {}): Record<string, string> {
+    const value = (e: V1EnvVar): string => {
+      if (e.value !== undefined) return e.value;
+      const ref = e.valueFrom?.secretKeyRef;
+      if (!ref?.name) throw new Error(`${e.name}: only values and secretKeyRefs are supported`);
+      const data = find(this.opts.objects, 'Secret', ref.name).data as Record<string, string>;
+      if (!(ref.key in data)) throw new Error(`${e.name}: Secret ${ref.name} has no key ${ref.key}`);
+      return Buffer.from(data[ref.key]!, 'base64').toString('utf8');
+    };
+    return {
+      ...Object.fromEntries((this.main.env ?? []).map((e) => [e.name, value(e)])),
+      HOSTNAME: this.name,
+      // The scripts' defaults are the pod's mount paths; here they are the test's directories.
+      CONFIG_DIR: this.local('/config'),
+      CONF_D: this.local('/etc/mysql/conf.d'),
+      VOLUME_DIR: this.local('/volume'),
+      ...(this.server ? { LOCAL_SOCKET: this.server.socket } : {}),
+      ...(this.opts.primaryPort
+        ? { PRIMARY_HOST: '127.0.0.1', PRIMARY_PORT: String(this.opts.primaryPort) }
+        : {}),
+      ...this.env,
+      ...extra,
+    };
+  }
+
+  /** Runs a command in the container (paths under its mounts translated). */
+  private exec(command: string[], extraEnv: Record<string, string> = {}): Promise<ScriptResult> {
+    const [cmd, ...args] = command.map((a) => (a.startsWith('/') ? this.local(a) : a));
+    return run(cmd!, args, this.environment(extraEnv));
+  }
+
+  /** Runs a probe of the container: its exit code and output. */
+  probe(kind: 'readiness' | 'liveness' | 'startup', env: Record<string, string> = {}): Promise<ScriptResult> {
+    const probe = {
+      readiness: this.main.readinessProbe,
+      liveness: this.main.livenessProbe,
+      startup: this.main.startupProbe,
+    }[kind];
+    return this.exec(probe!.exec!.command!, env);
+  }
+
+  /** Starts the container: its command up to the image's entrypoint, then the entrypoint's steps. */
+  async start(): Promise<void> {
+    const command = [...this.main.command!, ...(this.main.args ?? [])];
+    const start = await this.exec(command, { PATH: `${this.imageBin}:${process.env.PATH}` });
+    this.log.push(start.stderr);
+    if (start.code !== 0) throw new Error(`${command.join(' ')} in ${this.name} failed: ${start.stderr}`);
+    const handedOver = readFileSync(join(this.imageBin, 'args'), 'utf8');
+    if (handedOver !== 'mariadbd\n') throw new Error(`the entrypoint got ${handedOver}, not mariadbd`);
+    const confD = this.local('/etc/mysql/conf.d');
+    const configFiles = readdirSync(confD)
+      .sort()
+      .map((f) => readFileSync(join(confD, f), 'utf8'));
+    const dataDir = this.local('/var/lib/mysql');
+    const fresh = readdirSync(dataDir).length === 0;
+    this.server = await startMariaDB({
+      name: this.name,
+      baseDir: join(this.dir, 'server'),
+      dataDir,
+      configFiles,
+      rootPassword: this.environment().MYSQL_ROOT_PASSWORD!,
+      ...(this.port ? { port: this.port } : {}),
+    });
+    this.port = this.server.port;
+    if (!fresh) return;
+    // The entrypoint's first start: initdb scripts against the temporary server, then a restart.
+    const initdb = this.local('/docker-entrypoint-initdb.d');
+    for (const file of readdirSync(initdb).sort()) {
+      const result = await run(join(initdb, file), [], this.environment());
+      this.log.push(result.stderr);
+      if (result.code !== 0) {
+        await this.server.stop();
+        throw new Error(`${file} of ${this.name} failed (${result.code}): ${result.stderr}`);
+      }
+    }
+    await this.server.stop();
+    await this.server.start();
+  }
+
+  /** The container restarting: the server stops (gracefully or by SIGKILL), then the pod starts again. */
+  async restart(how: 'stop' | 'kill' = 'stop'): Promise<void> {
+    await (how === 'kill' ? this.server?.kill() : this.server?.stop());
+    await this.start();
+  }
+
+  async destroy(): Promise<void> {
+    await this.server?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
