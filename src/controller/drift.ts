@@ -3,39 +3,12 @@
 // numbers compared by value, server-added fields ignored); (2) every field our field manager owns in the live
 // object is still desired: otherwise the apply must run to remove it (e.g. spec.replicas once an HPA takes over).
 
+import { quantityValue as quantityOf } from '../api/quantity.js';
+
 type Json = unknown;
 
-const QUANTITY = /^([+-]?[0-9.]+)([eE][+-]?[0-9]+|[numkMGTPE]i?|Ki)?$/;
-const SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
 /** The numeric value of a Kubernetes quantity string, or undefined when it is not one. */
-export function quantityValue(s: string): number | undefined {
-  const m = QUANTITY.exec(s);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  if (Number.isNaN(n)) return undefined;
-  const suffix = m[2] ?? '';
-  if (/^[eE]/.test(suffix)) return n * 10 ** Number(suffix.slice(1));
-  const mult = SUFFIX[suffix];
-  return mult === undefined ? undefined : n * mult;
-}
+export const quantityValue = (s: string): number | undefined => quantityOf(s);
 
 function scalarEqual(desired: Json, live: Json): boolean {
   if (desired === live) return true;
