@@ -170,5 +170,16 @@ describe('leader election', () => {
       kubectl(['-n', ns, 'get', 'lease', 'scalable-app-operator', '-o', 'json']).stdout,
     );
     expect(lease.spec.leaseTransitions).toBeGreaterThanOrEqual(1);
+
+    // SIGTERM: the leader finishes its work, releases the Lease (so a successor need not wait) and exits 0.
+    const exited = new Promise<number | null>((resolve) => b.child.once('exit', (code) => resolve(code)));
+    const stopping = Date.now();
+    process.kill(b.child.pid!, 'SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(10_000);
+    const released = JSON.parse(
+      kubectl(['-n', ns, 'get', 'lease', 'scalable-app-operator', '-o', 'json']).stdout,
+    );
+    expect(released.spec.holderIdentity ?? '').toBe('');
   }, 120_000);
 });
