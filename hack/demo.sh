@@ -10,9 +10,11 @@ mkdir -p "$STATE" .local/logs
 
 bash hack/deps.sh
 if [[ -z "${KUBECONFIG:-}" && ! -f "$HOME/.kube/config" ]]; then
-  echo "demo: no cluster configured; starting the local cluster (hack/cluster.sh up)"
-  bash hack/cluster.sh up
-  touch "$STATE/started-cluster"
+  if ! bash hack/cluster.sh status >/dev/null 2>&1; then
+    echo "demo: no cluster configured; starting the local cluster (hack/cluster.sh up)"
+    bash hack/cluster.sh up
+    touch "$STATE/started-cluster" # demo-stop stops only a cluster the demo started
+  fi
   eval "$(bash hack/cluster.sh env)"
 fi
 echo "demo: cluster $(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
