@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
 .PHONY: help deps build typecheck lint format crds crds-check test test-unit test-integration \
-        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench render clean helm-lint chart-test
+        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench render clean helm-lint chart-test node-up node-down node-status e2e e2e-kind
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -48,8 +48,8 @@ chart-test: deps binaries ## The chart on the local cluster: dry runs, RBAC, ins
 binaries: ## Build (or reuse) etcd, kube-apiserver, ... kwok from the Go module proxy
 	@bash hack/build-binaries.sh
 
-cluster-up: deps ## Start the local cluster (etcd, apiserver, controllers, scheduler, kwok nodes)
-	@bash hack/cluster.sh up
+cluster-up: deps ## Start the local cluster (kwok nodes); NODE=real starts the real node and its own control plane
+	@bash hack/$(if $(filter real,$(NODE)),node,cluster).sh up
 
 cluster-down: ## Stop the local cluster and everything it started
 	@bash hack/cluster.sh down
@@ -68,6 +68,21 @@ demo: deps ## The main job: cluster (if none), operator, the shop example, its s
 
 bench: deps binaries ## Reconcile benchmark on the local cluster (APPS=20)
 	@bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/reconcile.ts $(or $(APPS),20)
+
+node-up: deps ## Start the local real node (containerd, kubelet, kube-proxy) and its own control plane (root)
+	@bash hack/node.sh up
+
+node-down: ## Stop the local real node; leaves no process, mount, netns, iptables chain or sysctl change
+	@bash hack/node.sh down
+
+node-status: ## Health of the local real node
+	@bash hack/node.sh status
+
+e2e: deps node-up ## End-to-end suite on the local real node: the shop under load (~4 min); not part of make test
+	node --experimental-vm-modules node_modules/jest/bin/jest.js -c e2e/jest.config.js --runInBand
+
+e2e-kind: ## End-to-end suite on kind (Docker): cluster, add-ons, images, helm, specs, k6
+	@bash e2e/kind/run.sh
 
 demo-stop: ## Stop what make demo started
 	@bash hack/demo-stop.sh

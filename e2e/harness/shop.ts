@@ -1,0 +1,292 @@
+// The shop as the e2e suite deploys it, per profile (SAPP_E2E_PROFILE):
+//   local  the local real node (hack/node.sh): examples/shop-mariadb.yaml (MariaDB: MySQL is not packaged in
+//          Debian), with the images node.sh built from Debian packages (SAPP_E2E_MARIADB_IMAGE, _REDIS_IMAGE,
+//          _SHOP_IMAGE); ClientIP affinity on the web Service, reached at its ClusterIP through kube-proxy.
+//   kind   examples/shop.yaml (MySQL 8.4, Redis 7.4 from Docker Hub), cookie affinity through ingress-nginx,
+//          reached at SAPP_E2E_INGRESS_URL with the Ingress host.
+// Test-only changes to the examples, both profiles: small volumes, a 30 s scale-down window (the example's
+// default is 5 min) and a smaller maxReplicas; local only: workers off when the shop has no worker entrypoint.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, kubectl } from '../../test/harness/cluster.js';
+import { example, type Obj } from '../../test/harness/apps.js';
+import type { Target } from './load.js';
+
+const execFileAsync = promisify(execFile);
+
+export type Profile = 'local' | 'kind';
+
+export function profile(): Profile {
+  const p = process.env.SAPP_E2E_PROFILE ?? 'local';
+  if (p !== 'local' && p !== 'kind') throw new Error(`SAPP_E2E_PROFILE=${p}: use local or kind`);
+  return p;
+}
+
+export const APP = 'shop';
+export const MIN_REPLICAS = 2;
+
+/** Whether the shop image has a worker entrypoint (examples/shop-mariadb.yaml runs `node dist/worker.js`). */
+const hasWorker = () => existsSync(join(REPO_ROOT, 'examples/shop-app/src/worker.ts'));
+
+export interface ShopManifest {
+  obj: Obj;
+  notes: string[];
+}
+
+export function shopManifest(namespace: string): ShopManifest {
+  const notes: string[] = [];
+  const p = profile();
+  const obj = example(p === 'local' ? 'shop-mariadb.yaml' : 'shop.yaml', namespace, APP);
+  const spec = structuredClone(obj.spec!) as Record<string, Record<string, unknown>>;
+  const web = spec.web!;
+  const database = spec.database!;
+  const cache = (spec.cache ??= {});
+  web.autoscaling = {
+    ...(web.autoscaling as object),
+    enabled: true,
+    minReplicas: MIN_REPLICAS,
+    maxReplicas: Number(process.env.SAPP_E2E_MAX_REPLICAS ?? (p === 'local' ? 4 : 6)),
+    behavior: {
+      scaleDown: {
+        stabilizationWindowSeconds: 30,
+        policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
+      },
+    },
+  };
+  notes.push('autoscaling: scale-down window 30 s (example: 5 min), so the test sees the scale-in');
+  database.storage = { ...(database.storage as object), size: '1Gi' };
+  cache.storage = { ...(cache.storage as object), size: '1Gi' };
+  if (p === 'local') {
+    const img = (name: string, fallback?: string) => {
+      const v = process.env[name] ?? fallback;
+      if (!v)
+        throw new Error(`${name} is not set: hack/node.sh env exports it once the node's images are built`);
+      return v;
+    };
+    web.image = img('SAPP_E2E_SHOP_IMAGE', 'scalable-shop:0.1.0');
+    // Half the example's CPU request: the HPA sees the same utilisation at half the load, so the bounded load
+    // (and the two shared cores) can stay small.
+    web.resources = {
+      ...(web.resources as object),
+      requests: { ...((web.resources as { requests?: object }).requests ?? {}), cpu: '100m' },
+    };
+    notes.push('web: requests.cpu 100m (example: 200m), so a smaller load crosses the HPA target');
+    database.image = img('SAPP_E2E_MARIADB_IMAGE');
+    cache.image = img('SAPP_E2E_REDIS_IMAGE');
+    notes.push(
+      `engine mariadb (${String(database.image)}), Redis ${String(cache.image)}: images built from Debian packages`,
+    );
+    if (!hasWorker() && spec.workers) {
+      spec.workers = { ...spec.workers, enabled: false };
+      notes.push('workers disabled: examples/shop-app has no src/worker.ts (dist/worker.js) yet');
+    }
+  } else {
+    spec.exposure = { ...spec.exposure, host: `${namespace}.e2e.example.test` };
+  }
+  return { obj: { ...obj, spec }, notes };
+}
+
+/** Where the load goes. SAPP_E2E_TARGET_URL overrides. */
+export function resolveTarget(namespace: string, manifest: Obj): Target {
+  if (process.env.SAPP_E2E_TARGET_URL) return { origin: process.env.SAPP_E2E_TARGET_URL };
+  if (profile() === 'kind') {
+    const exposure = manifest.spec!.exposure as { host: string };
+    return { origin: process.env.SAPP_E2E_INGRESS_URL ?? 'http://127.0.0.1', host: exposure.host };
+  }
+  const svc = JSON.parse(kubectl(['-n', namespace, 'get', 'service', `${APP}-web`, '-o', 'json']).stdout) as {
+    spec: { clusterIP: string; ports: { port: number }[] };
+  };
+  return { origin: `http://${svc.spec.clusterIP}:${svc.spec.ports[0]!.port}` };
+}
+
+/** Source addresses for the shoppers (local profile: distinct clients for ClientIP affinity). */
+export function sourceAddresses(): string[] {
+  if (profile() !== 'local') return [];
+  return (process.env.SAPP_E2E_SOURCE_IPS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** kubectl without blocking the event loop (the load generator shares it). */
+export async function kubectlAsync(args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('kubectl', args, { env: process.env, maxBuffer: 32 << 20 });
+  return stdout;
+}
+
+export interface ScaleSample {
+  t: number;
+  /** HPA status.desiredReplicas */
+  desired: number;
+  /** HPA status.currentReplicas */
+  current: number;
+  /** Deployment status.readyReplicas */
+  ready: number;
+  /** CPU utilisation the HPA sees (percent of requests), when it has it. */
+  cpu: number | undefined;
+}
+
+/** Polls the web tier's HPA and Deployment every `intervalMs` (async: the load keeps running). */
+export class ScaleWatcher {
+  readonly samples: ScaleSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly namespace: string,
+    private readonly intervalMs = 3000,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    const tick = async () => {
+      try {
+        await this.sample();
+      } catch {
+        // a transient API error; the next tick retries
+      }
+      if (this.running) this.timer = setTimeout(tick, this.intervalMs);
+    };
+    void tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+  }
+
+  async sample(): Promise<ScaleSample> {
+    const out = await kubectlAsync([
+      '-n',
+      this.namespace,
+      'get',
+      `horizontalpodautoscaler/${APP}-web`,
+      `deployment/${APP}-web`,
+      '-o',
+      'json',
+    ]);
+    const items = (JSON.parse(out) as { items: Obj[] }).items;
+    const hpa = items.find((o) => o.kind === 'HorizontalPodAutoscaler')?.status as
+      | {
+          desiredReplicas?: number;
+          currentReplicas?: number;
+          currentMetrics?: { resource?: { name: string; current?: { averageUtilization?: number } } }[];
+        }
+      | undefined;
+    const deploy = items.find((o) => o.kind === 'Deployment')?.status as
+      { readyReplicas?: number } | undefined;
+    const s: ScaleSample = {
+      t: Date.now(),
+      desired: hpa?.desiredReplicas ?? 0,
+      current: hpa?.currentReplicas ?? 0,
+      ready: deploy?.readyReplicas ?? 0,
+      cpu: hpa?.currentMetrics?.find((m) => m.resource?.name === 'cpu')?.resource?.current
+        ?.averageUtilization,
+    };
+    this.samples.push(s);
+    return s;
+  }
+
+  /** First sample at or after `since` where the HPA wanted more than `min` replicas. */
+  firstScaleOut(since: number, min = MIN_REPLICAS): ScaleSample | undefined {
+    return this.samples.find((s) => s.t >= since && s.desired > min);
+  }
+
+  /** First sample at or after `since` with more than `min` ready web pods. */
+  firstReadyScaleOut(since: number, min = MIN_REPLICAS): ScaleSample | undefined {
+    return this.samples.find((s) => s.t >= since && s.ready > min);
+  }
+
+  maxReady(since = 0): number {
+    return Math.max(0, ...this.samples.filter((s) => s.t >= since).map((s) => s.ready));
+  }
+
+  last(): ScaleSample | undefined {
+    return this.samples.at(-1);
+  }
+}
+
+/** Ready endpoints of the web Service (EndpointSlices), without blocking the event loop. */
+export async function readyWebEndpoints(namespace: string): Promise<string[]> {
+  const out = await kubectlAsync([
+    '-n',
+    namespace,
+    'get',
+    'endpointslices',
+    '-l',
+    `kubernetes.io/service-name=${APP}-web`,
+    '-o',
+    'json',
+  ]);
+  const slices = JSON.parse(out) as {
+    items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }[];
+  };
+  return slices.items.flatMap((sl) =>
+    (sl.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses),
+  );
+}
+
+export interface PodInfo {
+  name: string;
+  phase: string;
+  ready: boolean;
+  created: number;
+}
+
+export function pods(namespace: string, selector: string): PodInfo[] {
+  const out = kubectl(['-n', namespace, 'get', 'pods', '-l', selector, '-o', 'json']).stdout;
+  return (
+    JSON.parse(out) as {
+      items: {
+        metadata: { name: string; creationTimestamp: string; deletionTimestamp?: string };
+        status: { phase: string; conditions?: { type: string; status: string }[] };
+      }[];
+    }
+  ).items.map((p) => ({
+    name: p.metadata.name,
+    phase: p.status.phase,
+    ready:
+      !p.metadata.deletionTimestamp &&
+      !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    created: Date.parse(p.metadata.creationTimestamp),
+  }));
+}
+
+export const webSelector = `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=web`;
+
+/** The database pod of a group and role: shard "main" or an index; ordinal 0 unless given. */
+export function databasePod(namespace: string, shard: string | number, role: 'primary' | 'replica'): string {
+  const list = pods(
+    namespace,
+    `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=database,scalable.dev/shard=${shard},scalable.dev/role=${role}`,
+  )
+    .filter((p) => p.ready)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  if (!list.length) throw new Error(`no ready ${role} pod of database group ${shard}`);
+  return list[0]!.name;
+}
+
+/**
+ * Runs SQL as root inside a database pod, with the pod's own scripts (lib.sh: client program and socket of
+ * the image, the root password from the container's environment). Returns tab-separated rows.
+ */
+export async function sql(namespace: string, pod: string, query: string): Promise<string[][]> {
+  const out = await kubectlAsync([
+    '-n',
+    namespace,
+    'exec',
+    pod,
+    '--',
+    'bash',
+    '-c',
+    'source /config/lib.sh && local_sql -N -B -e "$1"',
+    'sql',
+    query,
+  ]);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'));
+}

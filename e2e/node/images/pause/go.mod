@@ -1,0 +1,3 @@
+module sapp.local/pause
+
+go 1.22
