@@ -1,4 +1,3 @@
- 
 // A small, bounded benchmark of product pages with the object cache on and off, side by side.
 //
 //   npx tsx examples/shop-app/bench/bench.ts [--requests 4000] [--seconds 10] [--concurrency 16]
