@@ -78,8 +78,8 @@ node-down: ## Stop the local real node; leaves no process, mount, netns, iptable
 node-status: ## Health of the local real node
 	@bash hack/node.sh status
 
-e2e: deps node-up ## End-to-end suite on the local real node: the shop under load (~4 min); not part of make test
-	node --experimental-vm-modules node_modules/jest/bin/jest.js -c e2e/jest.config.js --runInBand
+e2e: ## End-to-end suite: on kind where Docker and kind work, else on the local real node (~5 min); not in make test
+	@bash hack/e2e.sh
 
 e2e-kind: ## End-to-end suite on kind (Docker): cluster, add-ons, images, helm, specs, k6
 	@bash e2e/kind/run.sh
