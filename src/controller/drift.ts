@@ -3,12 +3,11 @@
 // numbers compared by value, server-added fields ignored); (2) every field our field manager owns in the live
 // object is still desired: otherwise the apply must run to remove it (e.g. spec.replicas once an HPA takes over).
 
-import { quantityValue as quantityOf } from '../api/quantity.js';
+import { quantityValue } from '../api/quantity.js';
+
+export { quantityValue };
 
 type Json = unknown;
-
-/** The numeric value of a Kubernetes quantity string, or undefined when it is not one. */
-export const quantityValue = (s: string): number | undefined => quantityOf(s);
 
 function scalarEqual(desired: Json, live: Json): boolean {
   if (desired === live) return true;

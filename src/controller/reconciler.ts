@@ -16,6 +16,7 @@ import { ApiError, isNotFound } from '../kube/errors.js';
 import { SCALABLE_APP, objectKey, objectPath, resourceFor } from '../kube/resources.js';
 import { TerminalError } from '../runtime/queue.js';
 import type { Caches } from './caches.js';
+import { type ConditionInput, mergeConditions } from './conditions.js';
 import { completeCredentials, randomPassword } from './credentials.js';
 import { drift, ownedFieldPaths } from './drift.js';
 import type { EventRecorder } from './events.js';
@@ -388,26 +389,16 @@ function previousSpec(status: ScalableAppStatus | undefined): Record<string, unk
   return { database: { engine: db.engine, shards: { count: db.shards?.length ?? 0 } } };
 }
 
+/** Ready, Progressing and Degraded say InvalidSpec; the component conditions stay as they were. */
 function mergeInvalid(raw: AppObject, message: string, now: Date) {
-  const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const gen = raw.metadata?.generation;
   const prev = raw.status?.conditions ?? [];
-  const set = (type: string, status: 'True' | 'False', reason: string, msg: string) => {
-    const old = prev.find((c) => c.type === type);
-    return {
-      type,
-      status,
-      reason,
-      message: msg,
-      lastTransitionTime: old && old.status === status ? old.lastTransitionTime : ts,
-      ...(gen !== undefined ? { observedGeneration: gen } : {}),
-    };
-  };
-  const replaced = new Set(['Ready', 'Degraded', 'Progressing']);
+  const invalid: ConditionInput[] = [
+    { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+    { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'waiting for a valid spec' },
+    { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+  ];
   return [
-    set('Ready', 'False', 'InvalidSpec', message),
-    set('Progressing', 'False', 'InvalidSpec', 'waiting for a valid spec'),
-    set('Degraded', 'True', 'InvalidSpec', message),
-    ...prev.filter((c) => !replaced.has(c.type)),
+    ...mergeConditions(prev, invalid, raw.metadata?.generation, now),
+    ...prev.filter((c) => !invalid.some((i) => i.type === c.type)),
   ];
 }
