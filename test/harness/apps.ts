@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
+import { OWNED_TYPES } from '../../src/kube/resources.js';
 import { REPO_ROOT, kubectl } from './cluster.js';
 
 export type Obj = {
@@ -42,17 +43,10 @@ export const getObj = (kind: string, ns: string, name: string): Obj | undefined 
   return r.code === 0 ? (JSON.parse(r.stdout) as Obj) : undefined;
 };
 
-export const OWNED_KINDS = [
-  'secrets',
-  'configmaps',
-  'services',
-  'deployments.apps',
-  'statefulsets.apps',
-  'horizontalpodautoscalers.autoscaling',
-  'poddisruptionbudgets.policy',
-  'networkpolicies.networking.k8s.io',
-  'ingresses.networking.k8s.io',
-];
+/** The owned kinds as kubectl names them (`deployments.apps`, core kinds bare), from the operator's own list. */
+export const OWNED_KINDS = OWNED_TYPES.map((t) =>
+  t.apiVersion.includes('/') ? `${t.plural}.${t.apiVersion.split('/')[0]}` : t.plural,
+);
 
 /** Every object labelled as belonging to the app instance, across the owned kinds. */
 export function children(ns: string, instance: string): Obj[] {
