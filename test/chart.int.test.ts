@@ -4,52 +4,22 @@
 // real `helm install` into a namespace that enforces the `restricted` Pod Security Standard (kwok runs the
 // pods, so the image need not exist), an upgrade, and an uninstall that leaves the CRD and ScalableApps alone.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
+import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { applyObj, example, getObj, type Obj } from './harness/apps.js';
+import { CHART, helmBinary, helmTemplate, installChartRbac, run, type Run } from './harness/chart.js';
 import { eventually } from './harness/wait.js';
 
-const CHART = join(REPO_ROOT, 'charts/scalable-app-operator');
 const SCENARIOS = readdirSync(join(CHART, 'ci'))
   .filter((f) => f.endsWith('-values.yaml'))
   .sort();
-const RBAC_KINDS = new Set(['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-// The PATH the harness's global setup derives from `hack/cluster.sh env` can carry a literal `"${PATH}"` entry
-// (its quote stripping is naive); keep only real directories and add the system ones, so bash is found.
-const PATH = [
-  ...(process.env.PATH ?? '').split(':').filter((d) => d && !/["'$]/.test(d)),
-  '/usr/local/bin',
-  '/usr/bin',
-  '/bin',
-].join(':');
-
-const run = (cmd: string, args: string[], input?: string): Run => {
-  const env = { ...process.env, PATH };
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, env, maxBuffer: 64 << 20 });
-  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error?.message ?? '') };
-};
 
 let helmBin: string;
 const helm = (args: string[]): Run => run(helmBin, args);
-
-/** `helm template` → objects; throws with helm's message when rendering fails. */
-function render(release: string, namespace: string, args: string[] = []): Obj[] {
-  const r = helm(['template', release, CHART, '--namespace', namespace, ...args]);
-  if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  return YAML.parseAllDocuments(r.stdout)
-    .map((d) => d.toJS() as Obj | null)
-    .filter((o): o is Obj => !!o);
-}
+const render = (release: string, namespace: string, args: string[] = []): Obj[] =>
+  helmTemplate(helmBin, release, namespace, args);
 
 const uid = () => `${process.pid % 10000}-${Math.random().toString(36).slice(2, 6)}`;
 const releases: { name: string; namespace: string }[] = [];
@@ -73,9 +43,7 @@ const RESTRICTED = {
 };
 
 beforeAll(() => {
-  const r = run('bash', [join(REPO_ROOT, 'hack/helm.sh'), '--path']);
-  if (r.code !== 0) throw new Error(`cannot build or find helm: ${r.stderr}`);
-  helmBin = r.stdout.trim();
+  helmBin = helmBinary();
 }, 900_000);
 
 afterAll(() => {
@@ -368,17 +336,10 @@ const crd = (): Obj | undefined => {
 const show = (c: Check) => c.join(' ');
 
 /** Installs only the chart's ServiceAccount and RBAC, as rendered; returns the names the checks need. */
-function installRbac(release: string, releaseNs: string, args: string[]) {
-  const objs = render(release, releaseNs, args).filter((o) => RBAC_KINDS.has(o.kind));
-  for (const o of objs)
-    if (!o.metadata.namespace) clusterObjects.push(`${o.kind.toLowerCase()}/${o.metadata.name}`);
-  kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }) });
-  const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
-  const leaseRole = objs.find((o) => o.kind === 'Role' && o.metadata.name.endsWith('-leader-election'))!;
-  const lease = (leaseRole.rules as { resourceNames?: string[] }[]).find((r) => r.resourceNames)!
-    .resourceNames![0]!;
-  return { objs, sa: `system:serviceaccount:${releaseNs}:${sa.metadata.name}`, lease };
-}
+const installRbac = (release: string, releaseNs: string, args: string[]) => {
+  const { objs, user, lease } = installChartRbac(helmBin, release, releaseNs, args, clusterObjects);
+  return { objs, sa: user, lease };
+};
 
 describe('RBAC when watching every namespace (ClusterRole)', () => {
   let releaseNs: string;

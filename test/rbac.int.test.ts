@@ -4,7 +4,6 @@
 // request forbidden (rest_client_requests_total{code="403"} stays 0, no "forbidden" in the logs). Both modes:
 // one watched namespace (Role) and every namespace (ClusterRole).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,39 +11,20 @@ import YAML from 'yaml';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { rootLogger } from '../src/log.js';
 import { type OperatorHandle, startOperator } from '../src/operator.js';
-import { applyObj, condition, example, getObj, type Obj } from './harness/apps.js';
+import { applyObj, condition, example, getObj } from './harness/apps.js';
+import { helmBinary, installChartRbac } from './harness/chart.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { testConfig } from './harness/operator.js';
 import { FakeProvisioner } from './harness/provisioner.js';
 import { eventually, sleep } from './harness/wait.js';
 
-const CHART = join(REPO_ROOT, 'charts/scalable-app-operator');
 const KUBECONFIG_DIR = join(REPO_ROOT, '.local', `rbac-test-${process.pid}`);
-const RBAC_KINDS = new Set(['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
-// See test/chart.int.test.ts: the PATH from the harness's global setup may hold a literal `"${PATH}"` entry.
-const PATH = [
-  ...(process.env.PATH ?? '').split(':').filter((d) => d && !/["'$]/.test(d)),
-  '/usr/local/bin',
-  '/usr/bin',
-  '/bin',
-].join(':');
 
 let helmBin: string;
 const namespaces: string[] = [];
 const clusterObjects: string[] = [];
 const provisioners: FakeProvisioner[] = [];
 const operators: OperatorHandle[] = [];
-
-function helmTemplate(release: string, namespace: string, args: string[]): Obj[] {
-  const r = spawnSync(helmBin, ['template', release, CHART, '--namespace', namespace, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, PATH },
-  });
-  if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  return YAML.parseAllDocuments(r.stdout)
-    .map((d) => d.toJS() as Obj | null)
-    .filter((o): o is Obj => !!o);
-}
 
 function namespace(prefix: string): string {
   const ns = createNamespace(prefix);
@@ -53,16 +33,9 @@ function namespace(prefix: string): string {
 }
 
 /** Installs the chart's ServiceAccount and RBAC only; returns the ServiceAccount's user name and the Lease. */
-function installChartRbac(release: string, releaseNs: string, args: string[] = []) {
-  const objs = helmTemplate(release, releaseNs, args).filter((o) => RBAC_KINDS.has(o.kind));
-  for (const o of objs)
-    if (!o.metadata.namespace) clusterObjects.push(`${o.kind.toLowerCase()}/${o.metadata.name}`);
-  kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }) });
-  const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
-  const leaseRole = objs.find((o) => o.kind === 'Role' && o.metadata.name.endsWith('-leader-election'))!;
-  const lease = (leaseRole.rules as { resourceNames?: string[] }[]).find((r) => r.resourceNames)!
-    .resourceNames![0]!;
-  return { user: `system:serviceaccount:${releaseNs}:${sa.metadata.name}`, lease };
+function installRbac(release: string, releaseNs: string, args: string[] = []) {
+  const { user, lease } = installChartRbac(helmBin, release, releaseNs, args, clusterObjects);
+  return { user, lease };
 }
 
 /** The test cluster's admin kubeconfig with `as: <user>` on its user: every request impersonates the user. */
@@ -131,12 +104,7 @@ async function shopBecomesReady(appNs: string, logs: string[]) {
 }
 
 beforeAll(() => {
-  const r = spawnSync('bash', [join(REPO_ROOT, 'hack/helm.sh'), '--path'], {
-    encoding: 'utf8',
-    env: { ...process.env, PATH },
-  });
-  if (r.status !== 0) throw new Error(`cannot build or find helm: ${r.stderr}`);
-  helmBin = r.stdout.trim();
+  helmBin = helmBinary();
 }, 900_000);
 
 afterAll(async () => {
@@ -160,7 +128,7 @@ describe('the operator with the chart RBAC for one watched namespace', () => {
   beforeAll(async () => {
     releaseNs = namespace('rbac-op');
     appNs = namespace('rbac-apps');
-    ({ user, lease } = installChartRbac(`rbacns-${uid()}`, releaseNs, ['--set', `watchNamespace=${appNs}`]));
+    ({ user, lease } = installRbac(`rbacns-${uid()}`, releaseNs, ['--set', `watchNamespace=${appNs}`]));
     run = await startAs(user, {
       WATCH_NAMESPACE: appNs,
       LEADER_ELECT: 'true',
@@ -218,7 +186,7 @@ describe('the operator with the chart RBAC for every namespace (ClusterRole)', (
   beforeAll(() => {
     releaseNs = namespace('rbacc-op');
     appNs = namespace('rbacc-apps');
-    ({ user, lease } = installChartRbac(`rbacc-${uid()}`, releaseNs));
+    ({ user, lease } = installRbac(`rbacc-${uid()}`, releaseNs));
   });
 
   it('takes examples/shop.yaml to Ready with no request forbidden', async () => {
