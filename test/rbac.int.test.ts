@@ -15,7 +15,6 @@ import { applyObj, condition, example, getObj } from './harness/apps.js';
 import { helmBinary, installChartRbac } from './harness/chart.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { testConfig } from './harness/operator.js';
-import { FakeProvisioner } from './harness/provisioner.js';
 import { eventually, sleep } from './harness/wait.js';
 
 const KUBECONFIG_DIR = join(REPO_ROOT, '.local', `rbac-test-${process.pid}`);
@@ -23,7 +22,6 @@ const KUBECONFIG_DIR = join(REPO_ROOT, '.local', `rbac-test-${process.pid}`);
 let helmBin: string;
 const namespaces: string[] = [];
 const clusterObjects: string[] = [];
-const provisioners: FakeProvisioner[] = [];
 const operators: OperatorHandle[] = [];
 
 function namespace(prefix: string): string {
@@ -83,9 +81,6 @@ const forbiddenLogLines = (logs: string[]) => logs.filter((l) => /forbidden|\b40
 
 /** Applies examples/shop.yaml and waits for Ready; on timeout the error shows the conditions and the operator's warnings. */
 async function shopBecomesReady(appNs: string, logs: string[]) {
-  const provisioner = new FakeProvisioner(appNs);
-  provisioners.push(provisioner);
-  provisioner.start();
   applyObj(example('shop.yaml', appNs));
   try {
     await eventually(
@@ -109,7 +104,6 @@ beforeAll(() => {
 
 afterAll(async () => {
   await Promise.all(operators.map((op) => op.stop()));
-  for (const p of provisioners) p.cleanup();
   if (clusterObjects.length)
     kubectl(['delete', '--ignore-not-found', ...clusterObjects], { allowFail: true });
   for (const ns of namespaces) deleteNamespace(ns);
