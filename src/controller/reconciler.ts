@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { ScalableApp, ScalableAppStatus } from '../api/v1alpha1/index.js';
 import { parseScalableApp } from '../api/v1alpha1/parse.js';
 import { transitionViolations } from '../api/v1alpha1/rules.js';
+import { bindingSecretName } from '../builders/binding.js';
 import { credentialsFromSecret, credentialsSecretName } from '../builders/credentials.js';
+import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
 import { databaseEndpoints } from '../builders/database/index.js';
 import { exposureSummary } from '../builders/exposure/summary.js';
 import { buildAll } from '../builders/index.js';
@@ -261,9 +263,6 @@ export class Reconciler {
   ): Promise<void> {
     const endpoints = databaseEndpoints(app);
     const exposure = exposureSummary(app);
-    const cacheObj = desired.find(
-      (o) => o.kind === 'Service' && o.metadata.name === `${app.metadata.name}-cache`,
-    );
     const status = computeStatus({
       app,
       desired,
@@ -273,19 +272,20 @@ export class Reconciler {
       paused: app.spec.paused,
       exposure,
       endpoints: {
-        cache: app.spec.cache?.enabled
-          ? `${cacheObj?.metadata.name ?? `${app.metadata.name}-cache`}:6379`
-          : undefined,
-        primary: app.spec.database?.enabled ? hostPort(endpoints.primary) : undefined,
-        replicas: app.spec.database?.enabled ? hostPort(endpoints.replicas) : undefined,
+        cache: app.spec.cache?.enabled ? formatEndpoint(cacheEndpoint(app)) : undefined,
+        primary: app.spec.database?.enabled ? formatEndpoint(endpoints.primary) : undefined,
+        replicas: app.spec.database?.enabled ? formatEndpoint(endpoints.replicas) : undefined,
         shards: endpoints.shards.map((s) => ({
           index: s.index,
-          write: hostPort(s.primary),
-          read: hostPort(s.replicas),
+          write: formatEndpoint(s.primary),
+          read: formatEndpoint(s.replicas),
         })),
       },
-      bindingSecretName: desired.find((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-binding'))
-        ?.metadata.name,
+      bindingSecretName: desired.some(
+        (o) => o.kind === 'Secret' && o.metadata.name === bindingSecretName(app),
+      )
+        ? bindingSecretName(app)
+        : undefined,
       now: this.now(),
     });
     if (sameJson(status, raw.status ?? {})) return;
@@ -379,8 +379,6 @@ const ownsField = (live: { metadata?: { managedFields?: unknown[] } }, path: str
   ownedFieldPaths(live.metadata?.managedFields as Parameters<typeof ownedFieldPaths>[0], FIELD_MANAGER).some(
     (p) => p.join('/') === path.join('/'),
   );
-
-const hostPort = (e: { host: string; port: number }) => `${e.host}:${e.port}`;
 
 /** What the transition rules compare against: the engine and shard count the operator last observed. */
 function previousSpec(status: ScalableAppStatus | undefined): Record<string, unknown> | undefined {
