@@ -139,7 +139,7 @@ describe('leader election', () => {
     const b = await start(ns, env);
     await eventually('b is up', async () => (await b.metrics()).includes('leader_election_master_status'), {
       timeoutMs: 30_000,
-    }).catch(() => undefined);
+    });
     applyObj(example('minimal.yaml', ns));
     await eventually('Ready', () => condition(getObj('sapp', ns, 'hello'), 'Ready')?.status === 'True', {
       timeoutMs: 60_000,

@@ -1,7 +1,7 @@
 // Runs the operator for integration tests: in-process (fast, inspectable) or as a child process (for kill -9,
 // leader election and restarts), scoped to one namespace so test files do not see each other's apps.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, loadConfig } from '../../src/config.js';
 import { loadKubeConfig } from '../../src/kube/client.js';
@@ -48,26 +48,64 @@ export function writeRequests(metricsText: string): number {
 export interface OperatorProcess {
   child: ChildProcess;
   port: number;
+  logFile: string;
   metrics(): Promise<string>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 let procCount = 0;
 
+/** The last lines of a log file, for failure messages. */
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Waits for the operator's "operator starting" log line and returns the port it bound. The kernel picks the port
+ * (HTTP_PORT=0), so two operators, or an operator and any other socket, can never collide on it.
+ */
+async function boundPort(child: ChildProcess, logFile: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(
+        `operator exited (${child.exitCode ?? child.signalCode}) before listening; log:\n${tail(logFile)}`,
+      );
+    }
+    let text = '';
+    try {
+      text = readFileSync(logFile, 'utf8');
+    } catch {
+      // not created yet
+    }
+    for (const line of text.split('\n')) {
+      if (!line.includes('"operator starting"')) continue;
+      const port = (JSON.parse(line) as { port?: unknown }).port;
+      if (typeof port === 'number' && port > 0) return port;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`operator did not listen within ${timeoutMs} ms; log:\n${tail(logFile)}`);
+}
+
 /** Starts `scalable-app-operator start` as a child process; logs go to .local/logs. */
 export async function startProcess(
   namespace: string,
   env: Record<string, string> = {},
 ): Promise<OperatorProcess> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
   const logs = join(REPO_ROOT, '.local/logs');
   mkdirSync(logs, { recursive: true });
-  const out = openSync(join(logs, `operator-${namespace}-${procCount++}.log`), 'a');
+  const logFile = join(logs, `operator-${namespace}-${process.pid}-${procCount++}.log`);
+  const out = openSync(logFile, 'a');
   const child = spawn(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'src/cli.ts'), 'start'], {
     env: {
       ...process.env,
       WATCH_NAMESPACE: namespace,
-      HTTP_PORT: String(port),
+      HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       LEADER_ELECT: 'false',
@@ -84,10 +122,27 @@ export async function startProcess(
       // already gone
     }
   };
+  process.once('exit', () => killGroup('SIGKILL'));
+  let port: number;
+  try {
+    port = await boundPort(child, logFile, 60_000);
+  } catch (err) {
+    killGroup('SIGKILL');
+    throw err;
+  }
   const proc: OperatorProcess = {
     child,
     port,
-    metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+    logFile,
+    metrics: async () => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      } catch (err) {
+        throw new Error(`GET /metrics on operator port ${port}: ${String(err)}; log:\n${tail(logFile)}`, {
+          cause: err,
+        });
+      }
+    },
     kill: (signal = 'SIGKILL') =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -95,6 +150,5 @@ export async function startProcess(
         killGroup(signal);
       }),
   };
-  process.once('exit', () => killGroup('SIGKILL'));
   return proc;
 }
