@@ -60,9 +60,9 @@ BOOTSTRAPPED="${RUN}/bootstrapped"
 # Start order; `down` goes in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
-log() { printf '[cluster] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-now_ms() { date +%s%3N; }
+LOG_TAG=cluster
+# shellcheck source=hack/lib.sh
+source "${HACK_DIR}/lib.sh"
 
 # Exports KUBE_APISERVER_BIN, ETCD_BIN, KWOK_STAGE_DIR, ... ("build": build
 # whatever is missing first; a no-op when everything is cached).
@@ -75,74 +75,10 @@ load_binaries() {
 
 # ---- processes --------------------------------------------------------------
 
-pid_file() { echo "${RUN}/$1.pid"; }
-
-# True if PID $1 is alive and was started with this state dir in its args
-# (guards against a recycled PID from a stale pid file).
-pid_is_ours() {
-  local pid="$1"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  [[ -r "/proc/${pid}/cmdline" ]] || return 1
-  # Zombies are not running.
-  [[ "$(awk '/^State:/ {print $2}' "/proc/${pid}/status" 2>/dev/null)" != Z ]] || return 1
-  tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null | grep -qF -- "${STATE_DIR}/"
-}
-
-# Prints the PID of a running component, or fails.
-running_pid() {
-  local f pid
-  f="$(pid_file "$1")"
-  [[ -f "$f" ]] || return 1
-  pid="$(<"$f")"
-  pid_is_ours "$pid" || return 1
-  echo "$pid"
-}
-
-is_running() { running_pid "$1" >/dev/null; }
-
-# start_process NAME BINARY ARGS...
-start_process() {
-  local name="$1" bin="$2" logf pid
-  shift 2
-  [[ -x "$bin" ]] || die "$name binary not found: $bin"
-  mkdir -p "$RUN" "$LOGS"
-  logf="${LOGS}/${name}.log"
-  [[ -f "$logf" ]] && mv -f "$logf" "${logf}.prev"
-  # setsid: own session, so the cluster outlives the calling shell and its
-  # process group; stdin closed.
-  # fd 9 (the state lock) is not passed on.
-  setsid "$bin" "$@" >"$logf" 2>&1 </dev/null 9>&- &
-  pid=$!
-  echo "$pid" >"$(pid_file "$name")"
-  log "started $name (pid $pid, log ${logf})"
-}
-
-# stop_pid NAME PID: TERM, wait up to STOP_TIMEOUT seconds, then KILL.
-stop_pid() {
-  local name="$1" pid="$2" i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    pid_is_ours "$pid" || { log "stopped $name (pid $pid)"; return 0; }
-    sleep 0.1
-  done
-  log "$name (pid $pid) did not exit after ${STOP_TIMEOUT}s; sending KILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    pid_is_ours "$pid" || return 0
-    sleep 0.1
-  done
-  log "WARNING: $name (pid $pid) still present after KILL"
-}
-
-stop_component() {
-  local name="$1" pid
-  if pid="$(running_pid "$name")"; then
-    stop_pid "$name" "$pid"
-  elif [[ -f "$(pid_file "$name")" ]]; then
-    log "removing stale pid file for $name"
-  fi
-  rm -f "$(pid_file "$name")"
-}
+# A component of this cluster carries its state dir in its arguments (guards against a recycled PID from a stale
+# pid file, and against another cluster instance's processes).
+pid_is_ours() { pid_alive_with "$1" "${STATE_DIR}/"; }
+pid_is() { pid_is_ours "$2"; }
 
 # PIDs of processes that carry this state dir in their arguments but are not
 # recorded (e.g. after a crash of this script between start and pid write).
@@ -164,40 +100,6 @@ port_in_use() {
   local port="$1"
   ss -Hltn "sport = :${port}" 2>/dev/null | grep -q . && return 0
   return 1
-}
-
-# wait_for NAME TIMEOUT_S COMMAND...: poll until COMMAND succeeds.
-wait_for() {
-  local name="$1" timeout="$2" deadline
-  shift 2
-  deadline=$(($(date +%s) + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if (($(date +%s) >= deadline)); then
-      log "timed out after ${timeout}s waiting for ${name}"
-      return 1
-    fi
-    sleep 0.2
-  done
-}
-
-# Fails fast (with the log tail) when a component died during startup.
-wait_component() {
-  local comp="$1" timeout="$2" deadline
-  shift 2
-  deadline=$(($(date +%s) + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if ! is_running "$comp"; then
-      log "$comp exited during startup; last log lines:"
-      tail -n 30 "${LOGS}/${comp}.log" >&2 || true
-      return 1
-    fi
-    if (($(date +%s) >= deadline)); then
-      log "timed out after ${timeout}s waiting for $comp; last log lines:"
-      tail -n 30 "${LOGS}/${comp}.log" >&2 || true
-      return 1
-    fi
-    sleep 0.2
-  done
 }
 
 # ---- health probes ----------------------------------------------------------

@@ -93,13 +93,11 @@ declare -A SYSCTL_VALUES=([net.ipv4.ip_forward]=1 [vm.overcommit_memory]=1 [kern
   [fs.inotify.max_user_instances]=1024 [net.bridge.bridge-nf-call-iptables]=1)
 APT_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack socat buildah debootstrap)
 
-log() { printf '[node] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-now_ms() { date +%s%3N; }
+LOG_TAG=node
+# shellcheck source=hack/lib.sh
+source "${HACK_DIR}/lib.sh"
 
 # ---- processes (recorded PIDs, like hack/cluster.sh) ----------------------------------------------------------------
-
-pid_file() { echo "${RUN}/$1.pid"; }
 
 # The string a component's command line must contain (guards against a recycled PID).
 signature() {
@@ -112,84 +110,7 @@ signature() {
   esac
 }
 
-pid_is() { # name pid
-  local pid="$2"
-  [[ "$pid" =~ ^[0-9]+$ && -r "/proc/${pid}/cmdline" ]] || return 1
-  [[ "$(awk '/^State:/ {print $2}' "/proc/${pid}/status" 2>/dev/null)" != Z ]] || return 1
-  tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null | grep -qF -- "$(signature "$1")"
-}
-
-running_pid() {
-  local f pid
-  f="$(pid_file "$1")"
-  [[ -f "$f" ]] || return 1
-  pid="$(<"$f")"
-  pid_is "$1" "$pid" || return 1
-  echo "$pid"
-}
-
-is_running() { running_pid "$1" >/dev/null; }
-
-start_process() { # name binary args...
-  local name="$1" bin="$2" logf pid
-  shift 2
-  mkdir -p "$RUN" "$LOGS"
-  logf="${LOGS}/${name}.log"
-  [[ -f "$logf" ]] && mv -f "$logf" "${logf}.prev"
-  setsid "$bin" "$@" >"$logf" 2>&1 </dev/null 9>&- &
-  pid=$!
-  echo "$pid" >"$(pid_file "$name")"
-  log "started ${name} (pid ${pid}, log ${logf})"
-}
-
-stop_pid() { # name pid
-  local name="$1" pid="$2" i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    pid_is "$name" "$pid" || { log "stopped ${name} (pid ${pid})"; return 0; }
-    sleep 0.1
-  done
-  log "${name} (pid ${pid}) did not exit after ${STOP_TIMEOUT}s; sending KILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do pid_is "$name" "$pid" || return 0; sleep 0.1; done
-  log "WARNING: ${name} (pid ${pid}) still present after KILL"
-}
-
-stop_component() {
-  local pid
-  if pid="$(running_pid "$1")"; then stop_pid "$1" "$pid"; fi
-  rm -f "$(pid_file "$1")"
-}
-
-wait_for() { # what timeout_s command...
-  local what="$1" timeout="$2" deadline
-  shift 2
-  deadline=$(($(date +%s) + timeout))
-  until "$@" >/dev/null 2>&1; do
-    (($(date +%s) < deadline)) || { log "timed out after ${timeout}s waiting for ${what}"; return 1; }
-    sleep 0.3
-  done
-}
-
-# Fails fast with the log's tail when the component died.
-wait_component() { # name timeout command...
-  local name="$1" timeout="$2" deadline
-  shift 2
-  deadline=$(($(date +%s) + timeout))
-  until "$@" >/dev/null 2>&1; do
-    if ! is_running "$name"; then
-      log "${name} exited during startup; last log lines:"
-      tail -n 40 "${LOGS}/${name}.log" >&2 || true
-      return 1
-    fi
-    if (($(date +%s) >= deadline)); then
-      log "timed out after ${timeout}s waiting for ${name}; last log lines:"
-      tail -n 40 "${LOGS}/${name}.log" >&2 || true
-      return 1
-    fi
-    sleep 0.3
-  done
-}
+pid_is() { pid_alive_with "$2" "$(signature "$1")"; }
 
 kubectl_() { "$KUBECTL_BIN" --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
 apiserver_ready() { kubectl_ get --raw /readyz >/dev/null 2>&1; }
