@@ -524,6 +524,7 @@ cmd_env() {
   printf "export KUBECONFIG='%s'\n" "$KUBECONFIG_ADMIN"
   printf "export SAPP_CLUSTER_DIR='%s'\n" "$STATE_DIR"
   printf "export SAPP_AUDIT_LOG='%s'\n" "$AUDIT_LOG"
+  printf "export SAPP_ETCD_URL='http://127.0.0.1:%s'\n" "$ETCD_PORT"
   printf "export PATH='%s':\"\${PATH}\"\n" "$SAPP_BIN_PATH"
 }
 

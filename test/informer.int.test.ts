@@ -3,11 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import { OWNED_TYPES } from '../src/kube/resources.js';
 import { rootLogger } from '../src/log.js';
 import { Informer } from '../src/runtime/informer.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
+import { TcpProxy } from './harness/tcp-proxy.js';
 import { eventually, sleep } from './harness/wait.js';
 
 const configMaps = OWNED_TYPES.find((t) => t.kind === 'ConfigMap')!;
@@ -72,4 +74,86 @@ describe('informer', () => {
     // Reconnecting is a handful of requests, not a flood.
     expect(requests - before).toBeLessThan(20);
   }, 60_000);
+});
+
+/** Compacts etcd's history up to its current revision (etcd's JSON gateway), so no older version can be watched. */
+async function compactEtcd(): Promise<number> {
+  const etcd = process.env.SAPP_ETCD_URL;
+  if (!etcd) throw new Error('SAPP_ETCD_URL is not set (hack/cluster.sh env exports it)');
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${etcd}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { header: { revision: string } };
+  };
+  const revision = Number(
+    (await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') })).header.revision,
+  );
+  await post('/v3/kv/compaction', { revision, physical: true });
+  return revision;
+}
+
+describe('informer behind a partition', () => {
+  let proxy: TcpProxy;
+  let cut: Informer;
+  let cutClient: KubeClient;
+  const seen: { type: string; name: string }[] = [];
+
+  beforeAll(async () => {
+    const direct = loadKubeConfig(process.env.KUBECONFIG);
+    const server = new URL(direct.getCurrentCluster()!.server);
+    proxy = new TcpProxy(server.hostname, Number(server.port));
+    await proxy.start();
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: direct.clusters.map((c) => ({ ...c, server: proxy.url })),
+      users: direct.users,
+      contexts: direct.contexts,
+      currentContext: direct.currentContext,
+    });
+    cutClient = new KubeClient(kc);
+    cut = new Informer({
+      type: configMaps,
+      kubeConfig: kc,
+      client: cutClient,
+      log: rootLogger('error'),
+      namespace: ns,
+      labelSelector: 'test=informer',
+    });
+    cut.on((type, obj) => seen.push({ type, name: obj.metadata!.name! }));
+    await cut.start();
+    await cut.waitForSync();
+  });
+  afterAll(async () => {
+    await cut.stop();
+    await cutClient.close();
+    await proxy.cut();
+  });
+
+  it('relists on 410 Gone: deletions and creations missed while cut off reach the cache and the handler', async () => {
+    createConfigMap('stays');
+    createConfigMap('deleted-while-away');
+    await eventually('both cached', () => cut.get(ns, 'stays') && cut.get(ns, 'deleted-while-away'), {
+      timeoutMs: 10_000,
+    });
+    const listsBefore = cut.lists;
+
+    await proxy.cut();
+    kubectl(['-n', ns, 'delete', 'configmap', 'deleted-while-away']);
+    createConfigMap('created-while-away');
+    // A fresh watch cache and a compacted etcd: the informer's last resourceVersion can no longer be watched from,
+    // so the API server answers its re-watch with 410 Gone and only a new list can bring it up to date.
+    execFileSync('bash', [join(REPO_ROOT, 'hack/cluster.sh'), 'restart-apiserver'], { stdio: 'ignore' });
+    await compactEtcd();
+    await proxy.start();
+
+    await eventually(
+      'cache converged',
+      () => !cut.get(ns, 'deleted-while-away') && cut.get(ns, 'created-while-away') && cut.get(ns, 'stays'),
+      { timeoutMs: 30_000 },
+    );
+    expect(seen).toContainEqual({ type: 'delete', name: 'deleted-while-away' });
+    expect(seen).toContainEqual({ type: 'add', name: 'created-while-away' });
+    // It got there by listing again (a plain reconnect resumes the watch from its resourceVersion without a list).
+    expect(cut.lists).toBeGreaterThan(listsBefore);
+  }, 90_000);
 });
