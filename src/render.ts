@@ -19,6 +19,7 @@ export const PLACEHOLDER_CREDENTIALS: Credentials = {
   rootPassword: PLACEHOLDER_SECRET,
   replicationPassword: PLACEHOLDER_SECRET,
   appPassword: PLACEHOLDER_SECRET,
+  cachePassword: PLACEHOLDER_SECRET,
 };
 
 /** An input the render command cannot build from; the message names the source, document and field. */

@@ -13,7 +13,7 @@ describe('bindingValues', () => {
     {
       name: 'Redis enabled gives REDIS_URL to database 0 of the cache Service',
       ctx: buildContext(withCache()),
-      expected: { REDIS_URL: 'redis://shop-cache:6379/0' },
+      expected: { REDIS_URL: 'redis://:cache%20p%40ss%2Fw%3Ard@shop-cache:6379/0' },
     },
     {
       name: 'the database gives write and read URLs to the primary and replica Services, password encoded',
@@ -94,10 +94,15 @@ describe('bindingValues', () => {
   it.each([
     ['Redis only', buildContext(withCache())],
     ['a disabled database', buildContext(withCache(), withDatabase({ enabled: false }))],
-  ])('%s: no password is in the binding', (_name, ctx) => {
-    const text = JSON.stringify(bindingValues(ctx));
-    for (const password of Object.values(TEST_CREDENTIALS)) expect(text).not.toContain(password);
-    expect(Object.keys(bindingValues(ctx)).filter((k) => k.startsWith('MYSQL_'))).toEqual([]);
+  ])('%s: only the cache password is in the binding, inside REDIS_URL', (_name, ctx) => {
+    const values = bindingValues(ctx);
+    expect(Object.keys(values)).toEqual(['REDIS_URL']);
+    const { cachePassword, ...database } = TEST_CREDENTIALS;
+    for (const password of Object.values(database)) expect(JSON.stringify(values)).not.toContain(password);
+    const url = new URL(values.REDIS_URL!);
+    expect(url.username).toBe('');
+    expect(decodeURIComponent(url.password)).toBe(cachePassword);
+    expect(`${url.hostname}:${url.port}${url.pathname}`).toBe('shop-cache:6379/0');
   });
 
   it('URL-encodes every reserved character of the password, so the URL parses back to it', () => {
@@ -117,12 +122,15 @@ describe('bindingValues', () => {
     },
   );
 
-  it('passwords do not matter without a database', () => {
-    const ctx = {
-      ...buildContext(withCache()),
-      credentials: { rootPassword: '', replicationPassword: '', appPassword: '' },
-    };
-    expect(bindingValues(ctx)).toEqual({ REDIS_URL: 'redis://shop-cache:6379/0' });
+  it('database passwords do not matter without a database; an empty cache password is a BuildError', () => {
+    const empty = { rootPassword: '', replicationPassword: '', appPassword: '' };
+    const ctx = buildContext(withCache());
+    expect(Object.keys(bindingValues({ ...ctx, credentials: { ...ctx.credentials, ...empty } }))).toEqual([
+      'REDIS_URL',
+    ]);
+    expect(() => bindingValues({ ...ctx, credentials: { ...ctx.credentials, cachePassword: '' } })).toThrow(
+      'credentials.cachePassword: must be a non-empty password',
+    );
   });
 });
 

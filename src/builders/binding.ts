@@ -13,7 +13,6 @@ import {
   shardPrimaryServiceName,
   shardReplicasServiceName,
 } from './endpoints.js';
-import { CREDENTIAL_KEYS } from './credentials.js';
 import { childName, objectMeta } from './meta.js';
 import { BuildError, type BuildContext, type Credentials, type K8sObject } from './types.js';
 
@@ -58,24 +57,35 @@ function databaseUrls(app: ScalableApp, db: DatabaseSpec, password: string): Rec
   };
 }
 
-/** Every database password must be non-empty. */
-function checkPasswords(credentials: Credentials): void {
-  for (const key of Object.keys(CREDENTIAL_KEYS) as (keyof Credentials)[]) {
+/** The passwords must be non-empty. */
+function checkPasswords(credentials: Credentials, keys: (keyof Credentials)[]): void {
+  for (const key of keys) {
     if (!credentials[key]) throw new BuildError(`credentials.${key}`, 'must be a non-empty password');
   }
 }
 
+const DATABASE_PASSWORDS = [
+  'rootPassword',
+  'replicationPassword',
+  'appPassword',
+] as const satisfies (keyof Credentials)[];
+
 /**
  * The binding's values in clear text: the URLs of the enabled components (the app user's password is inside
- * the database URLs). The root and replication passwords are not here: they stay in `<app>-credentials`, which
+ * the database URLs, the cache password inside REDIS_URL). The root and replication passwords are not here: they stay in `<app>-credentials`, which
  * only the database pods read. Empty when no data tier component is enabled.
  */
 export function bindingValues({ app, credentials }: BuildContext): Record<string, string> {
   const db = app.spec.database;
   const { host, port } = cacheEndpoint(app);
   return {
-    ...(app.spec.cache?.enabled ? { REDIS_URL: `redis://${host}:${port}/0` } : {}),
-    ...(db?.enabled ? (checkPasswords(credentials), databaseUrls(app, db, credentials.appPassword)) : {}),
+    ...(app.spec.cache?.enabled
+      ? (checkPasswords(credentials, ['cachePassword']),
+        { REDIS_URL: `redis://:${encodeURIComponent(credentials.cachePassword)}@${host}:${port}/0` })
+      : {}),
+    ...(db?.enabled
+      ? (checkPasswords(credentials, DATABASE_PASSWORDS), databaseUrls(app, db, credentials.appPassword))
+      : {}),
   };
 }
 

@@ -1,6 +1,8 @@
-// The data tier's credentials Secret, `<app>-credentials`. Owned by the app (garbage-collected with it) only
-// when database.deletionPolicy is Delete: with Retain it outlives the app, because data without its password
-// is lost data, and re-creating the app picks the same passwords up again.
+// The data tier's credentials Secret, `<app>-credentials`: the MySQL passwords and the Redis password. It exists
+// while the database or the cache is enabled and holds every key either way, so switching one of them off and on
+// again never loses a password. Owned by the app (garbage-collected with it) only when database.deletionPolicy is
+// Delete: with Retain (also the default without a database, like the cache's volume) it outlives the app,
+// because data without its password is lost data, and re-creating the app picks the same passwords up again.
 import type { ScalableApp } from '../api/v1alpha1/index.js';
 import { childName, objectMeta } from './meta.js';
 import type { BuildContext, Credentials, K8sObject } from './types.js';
@@ -9,17 +11,22 @@ export const CREDENTIAL_KEYS = {
   rootPassword: 'MYSQL_ROOT_PASSWORD',
   replicationPassword: 'MYSQL_REPLICATION_PASSWORD',
   appPassword: 'MYSQL_APP_PASSWORD',
+  cachePassword: 'REDIS_PASSWORD',
 } as const satisfies Record<keyof Credentials, string>;
 
 export const credentialsSecretName = (app: ScalableApp) => childName(app, 'credentials');
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** The credentials Secret, or nothing when the app has no database. */
+/** Whether the app has a credentials Secret: it has a database or a cache. */
+export const hasCredentials = (app: ScalableApp): boolean =>
+  Boolean(app.spec.database?.enabled || app.spec.cache?.enabled);
+
+/** The credentials Secret, or nothing when the app has neither database nor cache. */
 export function buildCredentialsSecret({ app, credentials }: BuildContext): K8sObject[] {
-  if (!app.spec.database?.enabled) return [];
-  const meta = objectMeta(app, 'database', credentialsSecretName(app));
-  if (app.spec.database.deletionPolicy !== 'Delete') delete meta.ownerReferences;
+  if (!hasCredentials(app)) return [];
+  const meta = objectMeta(app, app.spec.database?.enabled ? 'database' : 'cache', credentialsSecretName(app));
+  if (app.spec.database?.deletionPolicy !== 'Delete') delete meta.ownerReferences;
   return [
     {
       apiVersion: 'v1',

@@ -10,6 +10,8 @@ export interface Credentials {
   replicationPassword: string;
   /** Password of the application user. */
   appPassword: string;
+  /** Redis `requirepass`: the password every cache client sends with AUTH. */
+  cachePassword: string;
 }
 
 export interface BuildContext {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { scalableApp, withDatabase } from '../../test/fixtures/scalable-app.js';
+import { scalableApp, withCache, withDatabase } from '../../test/fixtures/scalable-app.js';
 import { parseScalableApp } from '../api/v1alpha1/parse.js';
 import { buildCredentialsSecret, credentialsFromSecret } from '../builders/credentials.js';
 import { completeCredentials, randomPassword } from './credentials.js';
@@ -11,6 +11,8 @@ const parsed = (...mods: Parameters<typeof scalableApp>) => {
   return r.value;
 };
 
+const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' };
+
 describe('credentials', () => {
   it('generates distinct 32-character URL-safe passwords', () => {
     const a = randomPassword();
@@ -21,17 +23,22 @@ describe('credentials', () => {
 
   it('keeps existing values and fills only what is missing', () => {
     const c = completeCredentials({ rootPassword: 'kept' }, () => 'new');
-    expect(c).toEqual({ rootPassword: 'kept', replicationPassword: 'new', appPassword: 'new' });
+    expect(c).toEqual({
+      rootPassword: 'kept',
+      replicationPassword: 'new',
+      appPassword: 'new',
+      cachePassword: 'new',
+    });
   });
 
   it('round-trips through the Secret', () => {
-    const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a' };
+    const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' };
     const [secret] = buildCredentialsSecret({ app: parsed(withDatabase()), credentials: creds });
     expect(credentialsFromSecret(secret as unknown as { data: Record<string, string> })).toEqual(creds);
   });
 
   it('is owned by the app only when deletionPolicy is Delete', () => {
-    const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a' };
+    const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' };
     const [retained] = buildCredentialsSecret({ app: parsed(withDatabase()), credentials: creds });
     const [deleted] = buildCredentialsSecret({
       app: parsed(withDatabase({ deletionPolicy: 'Delete' })),
@@ -43,11 +50,26 @@ describe('credentials', () => {
     ]);
   });
 
-  it('is not built without a database', () => {
+  it('exists for a cache without a database, holding every key, and is kept on deletion like the volume', () => {
+    const [secret] = buildCredentialsSecret({
+      app: parsed(withCache()),
+      credentials: creds,
+    });
+    expect(Object.keys((secret as unknown as { data: Record<string, string> }).data).sort()).toEqual([
+      'MYSQL_APP_PASSWORD',
+      'MYSQL_REPLICATION_PASSWORD',
+      'MYSQL_ROOT_PASSWORD',
+      'REDIS_PASSWORD',
+    ]);
+    expect(secret!.metadata.ownerReferences).toBeUndefined();
+    expect(secret!.metadata.labels).toMatchObject({ 'app.kubernetes.io/component': 'cache' });
+  });
+
+  it('is not built without a database or a cache', () => {
     expect(
       buildCredentialsSecret({
         app: parsed(),
-        credentials: { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a' },
+        credentials: { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' },
       }),
     ).toEqual([]);
   });

@@ -12,5 +12,6 @@ export function completeCredentials(existing: Partial<Credentials>, generate = r
     rootPassword: existing.rootPassword ?? generate(),
     replicationPassword: existing.replicationPassword ?? generate(),
     appPassword: existing.appPassword ?? generate(),
+    cachePassword: existing.cachePassword ?? generate(),
   };
 }

@@ -6,7 +6,7 @@ import type { ScalableApp, ScalableAppStatus } from '../api/v1alpha1/index.js';
 import { parseScalableApp } from '../api/v1alpha1/parse.js';
 import { transitionViolations } from '../api/v1alpha1/rules.js';
 import { bindingSecretName } from '../builders/binding.js';
-import { credentialsFromSecret, credentialsSecretName } from '../builders/credentials.js';
+import { credentialsFromSecret, credentialsSecretName, hasCredentials } from '../builders/credentials.js';
 import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
 import { databaseEndpoints } from '../builders/database/index.js';
 import { exposureSummary } from '../builders/exposure/summary.js';
@@ -110,7 +110,7 @@ export class Reconciler {
     const secretName = credentialsSecretName(app);
     let secret = this.deps.caches.get('Secret', ns, secretName) as
       { data?: Record<string, string> } | undefined;
-    if (!secret && app.spec.database?.enabled) {
+    if (!secret && hasCredentials(app)) {
       try {
         secret = await this.deps.client.request(
           'GET',

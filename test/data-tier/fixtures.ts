@@ -12,6 +12,7 @@ export const CREDENTIALS: Credentials = {
   rootPassword: `r00t 'pw' "x" \\ $HOME #1`,
   replicationPassword: `repl\\'; DROP USER root; -- "`,
   appPassword: `app pw's "quoted" \\n`,
+  cachePassword: 'cache-secret',
 };
 
 export function context(...mods: Modifier[]): BuildContext {

@@ -1,16 +1,17 @@
-// The generated redis.conf and probe script on a real redis-server.
+// The generated redis.conf, entrypoint and probe script on a real redis-server.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
+import { bindingValues } from '../../src/builders/binding.js';
 import { buildCache } from '../../src/builders/cache/index.js';
 import { RDB_SAVE_POINTS } from '../../src/builders/cache/config.js';
 import type { K8sObject } from '../../src/builders/types.js';
 import { withCache } from '../fixtures/scalable-app.js';
 import { type RedisServer, startRedis } from '../services/redis.js';
-import { context } from './fixtures.js';
+import { CREDENTIALS, context } from './fixtures.js';
 import { run } from './pod.js';
 
 const started: RedisServer[] = [];
@@ -92,6 +93,54 @@ describe('the generated redis.conf', () => {
       expect(refused > 0).toBe(!evicts);
     }
   }, 30_000);
+});
+
+describe('the generated entrypoint', () => {
+  const entrypoint = { script: configData({})['start.sh']!, password: CREDENTIALS.cachePassword };
+
+  it("makes Redis require the password from REDIS_PASSWORD, which the binding's REDIS_URL carries", async () => {
+    const server = await startRedis({ config: configData({})['redis.conf']!, entrypoint });
+    started.push(server);
+    // Without the password, the connection handshake itself is refused.
+    const anonymous = createClient({
+      url: `redis://127.0.0.1:${server.port}`,
+      socket: { reconnectStrategy: false },
+    });
+    anonymous.on('error', () => {});
+    await expect(anonymous.connect()).rejects.toThrow(/NOAUTH/);
+
+    // The URL the app gets, pointed at this server: same password, same encoding.
+    const bound = new URL(bindingValues(context(withCache())).REDIS_URL!);
+    bound.hostname = '127.0.0.1';
+    bound.port = String(server.port);
+    const app = createClient({ url: bound.toString(), socket: { reconnectStrategy: false } });
+    app.on('error', () => {});
+    await app.connect();
+    expect(await app.ping()).toBe('PONG');
+    await app.set('k', 'v');
+    expect(await app.get('k')).toBe('v');
+    await app.quit();
+
+    // The probes authenticate with REDISCLI_AUTH, as the container's env sets it; without it they fail.
+    const dir = mkdtempSync(join(tmpdir(), 'sapp-ping-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'ping.sh'), configData({})['ping.sh']!);
+    const probe = (env: Record<string, string>) =>
+      run('sh', [join(dir, 'ping.sh'), 'ready'], { REDIS_PORT: String(server.port), ...env });
+    expect(await probe({ REDISCLI_AUTH: entrypoint.password })).toMatchObject({ code: 0 });
+    const refused = await probe({});
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('NOAUTH');
+  }, 20_000);
+
+  it('refuses to start Redis without a password', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sapp-start-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'start.sh'), entrypoint.script);
+    const r = await run('sh', [join(dir, 'start.sh'), '/nonexistent.conf'], { REDIS_PASSWORD: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('REDIS_PASSWORD is empty');
+  });
 });
 
 describe('the generated probe script', () => {

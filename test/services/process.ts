@@ -9,9 +9,18 @@ process.on('exit', () => {
 });
 
 /** Starts a long-running server with stdout/stderr going to `logFile`. */
-export function startProcess(cmd: string, args: string[], logFile: string): ChildProcess {
+export function startProcess(
+  cmd: string,
+  args: string[],
+  logFile: string,
+  env?: Record<string, string>,
+): ChildProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: false });
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', fd, fd],
+    detached: false,
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   running.add(child);
   child.on('exit', () => running.delete(child));
   return child;

@@ -22,6 +22,11 @@ export interface RedisServer {
 export interface RedisOptions {
   /** redis.conf text (e.g. the operator's generated config); test-local port/dir/bind lines are appended. */
   config?: string;
+  /**
+   * Start through this entrypoint script (the operator's start.sh: `sh start.sh <redis.conf>`) with
+   * REDIS_PASSWORD set to `password`, instead of running redis-server directly. `url` then carries the password.
+   */
+  entrypoint?: { script: string; password: string };
 }
 
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
@@ -34,7 +39,10 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     `${opts.config ?? ''}\nport ${port}\nbind 127.0.0.1\ndir ${dir}\ndaemonize no\nlogfile ${join(dir, 'redis.log')}\nprotected-mode yes\n`,
   );
   let child: ChildProcess | undefined;
-  const url = `redis://127.0.0.1:${port}`;
+  const entry = opts.entrypoint;
+  if (entry) writeFileSync(join(dir, 'start.sh'), entry.script);
+  const auth = entry ? `:${encodeURIComponent(entry.password)}@` : '';
+  const url = `redis://${auth}127.0.0.1:${port}`;
   const server: RedisServer = {
     port,
     url,
@@ -47,7 +55,11 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
       }
     },
     async start() {
-      child = startProcess('redis-server', [conf], join(dir, 'stdout.log'));
+      child = entry
+        ? startProcess('sh', [join(dir, 'start.sh'), conf], join(dir, 'stdout.log'), {
+            REDIS_PASSWORD: entry.password,
+          })
+        : startProcess('redis-server', [conf], join(dir, 'stdout.log'));
       const started = child;
       await waitFor(`redis on ${port}`, async () => {
         if (started.exitCode !== null) throw new Error(`redis-server exited: ${server.log().slice(-2000)}`);

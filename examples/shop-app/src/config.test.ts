@@ -3,7 +3,7 @@ import { ConfigError, parseConfig } from './config.js';
 
 const url = (host: string) => `mysql://app:p%40ss%3Aw%2Frd@${host}:3306/shop`;
 const binding = {
-  REDIS_URL: 'redis://shop-cache:6379/0',
+  REDIS_URL: 'redis://:r3dis%40pw@shop-cache:6379/0',
   DATABASE_WRITE_URL: url('shop-db-primary'),
   DATABASE_READ_URL: url('shop-db-replicas'),
   DATABASE_SHARDS: JSON.stringify([
@@ -28,7 +28,7 @@ describe('parseConfig', () => {
     const config = parseConfig({ ...binding, PORT: '9090', POD_NAME: 'shop-web-1' });
     expect(config.port).toBe(9090);
     expect(config.podName).toBe('shop-web-1');
-    expect(config.redisUrl).toBe('redis://shop-cache:6379/0');
+    expect(config.redisUrl).toBe('redis://:r3dis%40pw@shop-cache:6379/0');
     expect(config.primary).toEqual({
       host: 'shop-db-primary',
       port: 3306,

@@ -1,7 +1,7 @@
 // Real Redis and MariaDB servers arranged the way the operator arranges them (a main primary, optionally a real
 // replica, shard primaries, optionally real shard replicas), and the binding environment that points at them.
 // Used by the service tests and the benchmark. Replication is plain GTID replication set up by hand.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MariaDBServer, startMariaDB } from '../../../test/services/mariadb.js';
@@ -11,6 +11,10 @@ export const APP_USER = 'app';
 /** Characters that must be percent-encoded in a URL, to exercise the app's URL parsing. */
 export const APP_PASSWORD = 'p@ss:w/rd%1';
 const REPL_PASSWORD = 'repl-secret';
+/** Redis requires a password, as the operator's Redis does; reserved URL characters again. */
+export const REDIS_PASSWORD = 'r3dis@p:ss/w%1';
+/** The operator's Redis entrypoint, which passes REDIS_PASSWORD to Redis as `requirepass`. */
+const REDIS_START_SH = new URL('../../../src/builders/cache/start.sh', import.meta.url);
 
 export interface ShardServers {
   primary: MariaDBServer;
@@ -104,7 +108,11 @@ export async function startShopServers(opts: ShopServersOptions = {}): Promise<S
       ]),
     );
     const starting = [
-      track(startRedis()),
+      track(
+        startRedis({
+          entrypoint: { script: readFileSync(REDIS_START_SH, 'utf8'), password: REDIS_PASSWORD },
+        }),
+      ),
       mariadb('shop-main', 'primary'),
       opts.mainReplica ? mariadb('shop-main-replica', 'replica') : Promise.resolve(undefined),
       Promise.all(shardsStarting),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1StatefulSet } from '@kubernetes/client-node';
-import { buildContext, editedContext } from '../../../test/fixtures/build-context.js';
+import { TEST_CREDENTIALS, buildContext, editedContext } from '../../../test/fixtures/build-context.js';
 import { withCache, withDatabase, withName } from '../../../test/fixtures/scalable-app.js';
 import { cacheServiceName } from '../endpoints.js';
 import { MAX_STATEFULSET_NAME } from '../names.js';
@@ -64,12 +64,23 @@ describe('buildCache', () => {
     expect(sts(os).replicas).toBe(1);
     expect(container).toMatchObject({
       image: 'redis:7.2.5',
-      command: ['redis-server', '/etc/redis/redis.conf'],
+      command: ['sh', '/etc/redis/start.sh', '/etc/redis/redis.conf'],
       workingDir: '/data',
       readinessProbe: { exec: { command: ['sh', '/etc/redis/ping.sh', 'ready'] } },
       livenessProbe: { exec: { command: ['sh', '/etc/redis/ping.sh', 'alive'] } },
     });
     expect(pod(os).volumes).toContainEqual({ name: 'config', configMap: { name: 'shop-cache-config' } });
+  });
+
+  it('reads the Redis password, and only that, from the credentials Secret; no password is in the objects', () => {
+    const os = objects(withCache());
+    const ref = { secretKeyRef: { name: 'shop-credentials', key: 'REDIS_PASSWORD' } };
+    expect(pod(os).containers[0]!.env).toEqual([
+      { name: 'REDIS_PASSWORD', valueFrom: ref },
+      { name: 'REDISCLI_AUTH', valueFrom: ref },
+    ]);
+    expect(JSON.stringify(os)).not.toContain(TEST_CREDENTIALS.cachePassword);
+    expect(conf(os)).not.toMatch(/^requirepass/m);
   });
 
   it('runs under the restricted Pod Security Standard as uid 999', () => {

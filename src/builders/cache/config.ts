@@ -6,6 +6,7 @@ const asset = (file: string) => readFileSync(new URL(file, import.meta.url), 'ut
 
 const BASE_CONF = asset('./redis.conf');
 const PING_SH = asset('./ping.sh');
+const START_SH = asset('./start.sh');
 
 /** Where the ConfigMap is mounted in the Redis container. */
 export const CONFIG_DIR = '/etc/redis';
@@ -44,8 +45,9 @@ export function redisConf(cache: CacheSpec): string {
   ].join('\n');
 }
 
-/** The ConfigMap data: redis.conf and the probe script. */
+/** The ConfigMap data: redis.conf, the entrypoint that adds the password, and the probe script. */
 export const cacheConfigData = (cache: CacheSpec): Record<string, string> => ({
   'redis.conf': redisConf(cache),
+  'start.sh': START_SH,
   'ping.sh': PING_SH,
 });

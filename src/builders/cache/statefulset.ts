@@ -13,6 +13,7 @@ import {
   resourceRequirements,
   volumeClaimTemplate,
 } from '../database/stateful.js';
+import { CREDENTIAL_KEYS, credentialsSecretName } from '../credentials.js';
 import { CONFIG_DIR } from './config.js';
 
 export interface CacheNames {
@@ -38,6 +39,9 @@ export function cacheStatefulSet(
   const persistent = cache.persistence !== 'none';
   const dataVolume: V1Volume[] = persistent ? [] : [{ name: 'data', emptyDir: {} }];
   const resources = resourceRequirements(cache.resources);
+  const password = {
+    valueFrom: { secretKeyRef: { name: credentialsSecretName(app), key: CREDENTIAL_KEYS.cachePassword } },
+  };
   const spec: V1StatefulSet['spec'] = {
     serviceName: names.headless,
     replicas: 1,
@@ -67,7 +71,12 @@ export function cacheStatefulSet(
           {
             name: 'redis',
             image: cache.image,
-            command: ['redis-server', `${CONFIG_DIR}/redis.conf`],
+            command: ['sh', `${CONFIG_DIR}/start.sh`, `${CONFIG_DIR}/redis.conf`],
+            // start.sh hands REDIS_PASSWORD to Redis on stdin; redis-cli in the probes reads REDISCLI_AUTH.
+            env: [
+              { name: 'REDIS_PASSWORD', ...password },
+              { name: 'REDISCLI_AUTH', ...password },
+            ],
             // redis.conf has no `dir`: Redis keeps its files in the working directory, the data volume.
             workingDir: DATA_DIR,
             ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],

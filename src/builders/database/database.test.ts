@@ -195,9 +195,12 @@ describe('buildDatabase', () => {
     for (const password of Object.values(TEST_CREDENTIALS)) expect(text).not.toContain(password);
     for (const o of statefulSets(os)) {
       const env = envOf(container(o.spec as StatefulSetSpec));
-      for (const secretKey of Object.values(CREDENTIAL_KEYS)) {
+      const { cachePassword, ...mysql } = CREDENTIAL_KEYS;
+      for (const secretKey of Object.values(mysql)) {
         expect(env[secretKey]).toEqual({ secretKeyRef: { name: 'shop-credentials', key: secretKey } });
       }
+      // Each tier reads only its own passwords.
+      expect(env[cachePassword]).toBeUndefined();
     }
   });
 
