@@ -46,6 +46,13 @@ start_process() {
   setsid "$bin" "$@" >"$logf" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$(pid_file "$name")"
+  # Until it execs, the child is a copy of this shell and its command line is ours, not the component's: wait
+  # for the exec (at most 5 s), or a slow exec on a busy machine passes for a component that died at startup.
+  local i
+  for ((i = 0; i < 100; i++)); do
+    pid_is "$name" "$pid" && break
+    sleep 0.05
+  done
   log "started ${name} (pid ${pid}, log ${logf})"
 }
 
