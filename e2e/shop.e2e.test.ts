@@ -82,7 +82,7 @@ async function waitReady(
     'ScalableApp Ready=True',
     () => {
       const a = app();
-      for (const type of ['WebReady', 'CacheReady', 'DatabaseReady', 'ExposureReady'])
+      for (const type of ['WebReady', 'CacheReady', 'DatabaseReady', 'ExposureReady', 'WorkersReady'])
         if (components[type] === undefined && condition(a, type)?.status === 'True')
           components[type] = Date.now() - t0;
       return condition(a, 'Ready')?.status === 'True';
@@ -90,6 +90,19 @@ async function waitReady(
     { timeoutMs, intervalMs: 2000 },
   );
   return { ms: Date.now() - t0, components };
+}
+
+/** The worker's "warm pass" log lines (pino JSON), from every worker pod. */
+function warmPasses(): { time: number; ms: number; stored: number; present: number; failed: number }[] {
+  const out = kubectl(['-n', ns, 'logs', '-l', 'app.kubernetes.io/component=workers', '--tail=200'], {
+    allowFail: true,
+  }).stdout;
+  return out
+    .split('\n')
+    .filter((l) => l.includes('"warm pass"'))
+    .map(
+      (l) => JSON.parse(l) as { time: number; ms: number; stored: number; present: number; failed: number },
+    );
 }
 
 function newShopper(i: number, customer: number): Shopper {
@@ -168,6 +181,30 @@ describe(`the shop on a cluster with real networking`, () => {
     for (let i = 0; i < 20; i++) seen.add((await probe.request('GET', '/whoami')).pod ?? '?');
     note(`one client, 20 × /whoami: served by ${[...seen].join(', ')}`);
     expect(seen.size).toBe(1);
+  }, 120_000);
+
+  it('runs the worker, which assembles every product page into Redis before any shopper asks', async () => {
+    // The previous step's inventory writes invalidated every page. A warm pass that started after them (and
+    // after the app's second delete, 1 s later) leaves every page in Redis.
+    const since = Date.now() + 1500;
+    const pass = await eventually(
+      'a warm pass started after the writes',
+      () =>
+        warmPasses().find(
+          (p) => p.time - p.ms > since && p.failed === 0 && p.stored + p.present === PRODUCTS,
+        ),
+      { timeoutMs: 90_000, intervalMs: 2000 },
+    );
+    note(`worker: warm pass stored ${pass.stored}, found ${pass.present} present, in ${pass.ms} ms`);
+    const probe = newShopper(1, 2);
+    shoppers.push(probe);
+    const misses: number[] = [];
+    for (let id = 1; id <= PRODUCTS; id++) {
+      const r = await probe.request('GET', `/products/${id}`);
+      expect(r.status).toBe(200);
+      if (r.cache !== 'hit') misses.push(id);
+    }
+    expect(misses).toEqual([]);
   }, 120_000);
 
   it(

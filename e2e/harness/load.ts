@@ -20,6 +20,8 @@ export interface Reply {
   body: unknown;
   pod: string | undefined;
   ms: number;
+  /** The shop's X-Cache header on product pages: hit, miss or bypass. */
+  cache?: string | undefined;
 }
 
 export interface Failure {
@@ -118,7 +120,8 @@ export class Shopper {
     } catch {
       // not JSON (metrics, errors from a proxy)
     }
-    return { status: res.statusCode, body: parsed, pod, ms };
+    const cache = res.headers['x-cache'];
+    return { status: res.statusCode, body: parsed, pod, ms, cache: Array.isArray(cache) ? cache[0] : cache };
   }
 
   /** Adds one of a product to the cart and checks the answer holds exactly the expected cart. */

@@ -5,12 +5,10 @@
 //   kind   examples/shop.yaml (MySQL 8.4, Redis 7.4 from Docker Hub), cookie affinity through ingress-nginx,
 //          reached at SAPP_E2E_INGRESS_URL with the Ingress host.
 // Test-only changes to the examples, both profiles: small volumes, a 30 s scale-down window (the example's
-// default is 5 min) and a smaller maxReplicas; local only: workers off when the shop has no worker entrypoint.
+// default is 5 min), a smaller maxReplicas and a 5 s worker interval (default 30 s).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT, kubectl } from '../../test/harness/cluster.js';
+import { kubectl } from '../../test/harness/cluster.js';
 import { example, type Obj } from '../../test/harness/apps.js';
 import type { Target } from './load.js';
 
@@ -26,9 +24,6 @@ export function profile(): Profile {
 
 export const APP = 'shop';
 export const MIN_REPLICAS = 2;
-
-/** Whether the shop image has a worker entrypoint (examples/shop-mariadb.yaml runs `node dist/worker.js`). */
-const hasWorker = () => existsSync(join(REPO_ROOT, 'examples/shop-app/src/worker.ts'));
 
 export interface ShopManifest {
   obj: Obj;
@@ -56,6 +51,11 @@ export function shopManifest(namespace: string): ShopManifest {
     },
   };
   notes.push('autoscaling: scale-down window 30 s (example: 5 min), so the test sees the scale-in');
+  const workers = spec.workers;
+  if (!workers || workers.enabled === false)
+    throw new Error('the e2e shop must run its worker (spec.workers)');
+  workers.env = [{ name: 'WORKER_INTERVAL_SECONDS', value: '5' }];
+  notes.push('workers: a warm pass every 5 s (default 30 s), so the test sees one soon after a write');
   database.storage = { ...(database.storage as object), size: '1Gi' };
   cache.storage = { ...(cache.storage as object), size: '1Gi' };
   if (p === 'local') {
@@ -78,10 +78,6 @@ export function shopManifest(namespace: string): ShopManifest {
     notes.push(
       `engine mariadb (${String(database.image)}), Redis ${String(cache.image)}: images built from Debian packages`,
     );
-    if (!hasWorker() && spec.workers) {
-      spec.workers = { ...spec.workers, enabled: false };
-      notes.push('workers disabled: examples/shop-app has no src/worker.ts (dist/worker.js) yet');
-    }
   } else {
     spec.exposure = { ...spec.exposure, host: `${namespace}.e2e.example.test` };
   }

@@ -151,18 +151,42 @@ export class ProductPages {
     const load = (async () => {
       const page = await assembleProductPage(this.dbs.replica, id);
       if (page) {
-        // ±10% jitter so that pages cached together do not all expire together.
-        const ttl = Math.max(1, Math.round(this.ttlSeconds * (0.9 + Math.random() * 0.2)));
-        await withTimeout(
-          this.redis.set(key, JSON.stringify(page), { expiration: { type: 'EX', value: ttl } }),
-          this.redisTimeoutMs,
-          'object cache timed out',
-        ).catch((err: unknown) => this.log.warn({ err: String(err) }, 'object cache write failed'));
+        await this.store(key, page).catch((err: unknown) =>
+          this.log.warn({ err: String(err) }, 'object cache write failed'),
+        );
       }
       return page;
     })().finally(() => this.loading.delete(id));
     this.loading.set(id, load);
     return load;
+  }
+
+  /**
+   * Puts the page of `id` in the cache ahead of any reader, unless a page is there already: the background
+   * worker's job. Only-if-absent (SET NX), so a warm pass never replaces a page that a reader or a write's
+   * invalidation settled since. Errors are the caller's. 'absent': no such product.
+   */
+  async warm(id: number): Promise<'stored' | 'present' | 'absent'> {
+    const key = productPageKey(id);
+    if (await withTimeout(this.redis.exists(key), this.redisTimeoutMs, 'object cache timed out'))
+      return 'present';
+    const page = await assembleProductPage(this.dbs.replica, id);
+    if (!page) return 'absent';
+    return (await this.store(key, page, { onlyIfAbsent: true })) ? 'stored' : 'present';
+  }
+
+  /** Writes a page with the TTL (±10% jitter, so that pages cached together do not expire together). */
+  private async store(key: string, page: ProductPage, { onlyIfAbsent = false } = {}): Promise<boolean> {
+    const ttl = Math.max(1, Math.round(this.ttlSeconds * (0.9 + Math.random() * 0.2)));
+    const reply = await withTimeout(
+      this.redis.set(key, JSON.stringify(page), {
+        expiration: { type: 'EX', value: ttl },
+        ...(onlyIfAbsent ? { condition: 'NX' as const } : {}),
+      }),
+      this.redisTimeoutMs,
+      'object cache timed out',
+    );
+    return reply === 'OK';
   }
 
   /** Deletes the cached pages of `ids` now and once more after `secondDeleteMs`. */
