@@ -214,16 +214,21 @@ go_tool() { # dir package@version [ldflags [VAR=value...]] → binary dir (cache
   local extra_env=("${@:4}")
   if [[ -d "$dest" ]] && compgen -G "$dest/*" >/dev/null; then echo "$dest"; return 0; fi
   go="$(find_go)"
-  tmp="${dest}.tmp.$$"
-  mkdir -p "$tmp" "${SAPP_CACHE_DIR}/build"
+  mkdir -p "${SAPP_CACHE_DIR}/build"
+  # Not next to $dest: hack/build-binaries.sh removes leftover *.tmp.* directories of the bin cache, and it may
+  # run (for the control plane) while this builds. Called as $(go_tool ...), so failures are checked by hand.
+  tmp="$(mktemp -d "${SAPP_CACHE_DIR}/build/gobin.XXXXXX")" || die "cannot create a build directory"
   log "go install ${pkg}"
-  (
+  if ! (
     cd "${SAPP_CACHE_DIR}/build"
     env CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off GOBIN="$tmp" GOFLAGS="-buildvcs=false" "${extra_env[@]}" \
       nice -n 10 "$go" install -trimpath -ldflags "-s -w ${ldflags}" "$pkg"
-  ) >&2
+  ) >&2 || ! compgen -G "$tmp/*" >/dev/null; then
+    rm -rf "$tmp"
+    die "go install ${pkg} failed"
+  fi
   mkdir -p "$dest"
-  mv -f "$tmp"/* "$dest"/
+  mv -f "$tmp"/* "$dest"/ || die "cannot move ${pkg} into ${dest}"
   rmdir "$tmp"
   echo "$dest"
 }
