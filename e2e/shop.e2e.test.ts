@@ -195,7 +195,13 @@ describe(`the shop on a cluster with real networking`, () => {
         ),
       { timeoutMs: 90_000, intervalMs: 2000 },
     );
-    note(`worker: warm pass stored ${pass.stored}, found ${pass.present} present, in ${pass.ms} ms`);
+    note(
+      `worker: pages stored per pass: ${warmPasses()
+        .map((p) => p.stored)
+        .join(
+          ', ',
+        )}; the pass checked started after the writes and found all ${pass.stored + pass.present} in Redis (${pass.ms} ms)`,
+    );
     const probe = newShopper(1, 2);
     shoppers.push(probe);
     const misses: number[] = [];
