@@ -11,6 +11,8 @@ import { Informer } from '../src/runtime/informer.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 import { eventually, sleep } from './harness/wait.js';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
 
 const configMaps = OWNED_TYPES.find((t) => t.kind === 'ConfigMap')!;
 let ns: string;
@@ -156,4 +158,37 @@ describe('informer behind a partition', () => {
     // It got there by listing again (a plain reconnect resumes the watch from its resourceVersion without a list).
     expect(cut.lists).toBeGreaterThan(listsBefore);
   }, 90_000);
+});
+
+describe('informer for a resource the API server does not serve', () => {
+  it('says which CRD is missing, at error level, and keeps retrying', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino(
+      { level: 'warn' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+          done();
+        },
+      }),
+    );
+    const missing = new Informer({
+      type: { apiVersion: 'absent.scalable.dev/v1', kind: 'Absent', plural: 'absents', owned: false },
+      kubeConfig: loadKubeConfig(process.env.KUBECONFIG),
+      client,
+      log,
+      namespace: ns,
+    });
+    void missing.start().catch(() => undefined);
+    try {
+      await eventually('two attempts logged', () => lines.length >= 2, { timeoutMs: 10_000 });
+      expect(lines[0]).toMatchObject({
+        level: 50,
+        msg: expect.stringContaining('does not serve Absent (absent.scalable.dev/v1): is its CRD installed?'),
+      });
+      expect(missing.hasSynced).toBe(false);
+    } finally {
+      await missing.stop();
+    }
+  }, 20_000);
 });

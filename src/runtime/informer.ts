@@ -4,6 +4,7 @@
 import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
 import { collectionPath, type ResourceType } from '../kube/resources.js';
 import { ExponentialBackoff } from './backoff.js';
 
@@ -115,7 +116,15 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   private onError(err: unknown): void {
     if (this.stopped) return;
     const wait = this.backoff.next('watch');
-    this.opts.log.warn({ kind: this.kind, err: String(err), retryInMs: wait }, 'watch failed; restarting');
+    if (isNotFound(err)) {
+      // The resource is not served at all: for ScalableApp, the CRD is missing (installed from crds/ or the chart).
+      this.opts.log.error(
+        { kind: this.kind, apiVersion: this.opts.type.apiVersion, retryInMs: wait },
+        `the API server does not serve ${this.kind} (${this.opts.type.apiVersion}): is its CRD installed? (kubectl apply --server-side -f crds/)`,
+      );
+    } else {
+      this.opts.log.warn({ kind: this.kind, err: String(err), retryInMs: wait }, 'watch failed; restarting');
+    }
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       if (this.stopped) return;
