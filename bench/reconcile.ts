@@ -12,6 +12,9 @@ const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
+// The CRD first: on a fresh cluster the operator would otherwise wait for a resource nobody serves.
+kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, 'crds')]);
+kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/scalableapps.scalable.dev']);
 const ns = createNamespace('bench');
 const shop = YAML.parse(readFileSync(join(REPO_ROOT, 'examples/shop.yaml'), 'utf8'));
 const minimal = YAML.parse(readFileSync(join(REPO_ROOT, 'examples/minimal.yaml'), 'utf8'));
