@@ -1,6 +1,6 @@
 // The operator against a real API server (kwok nodes make pods Ready): shop.yaml to Ready, owner references and
-// labels, zero writes for a no-op reconcile, targeted updates, pruning, drift repair, the HPA left alone, and
-// an invalid object in storage.
+// labels, zero writes for a no-op reconcile, targeted updates, pruning, drift repair, the HPA left alone,
+// an invalid object in storage, and an upgrade of credentials that predate the Redis password.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -190,6 +190,54 @@ describe('operator on a real API server', () => {
       () => condition(app(), 'Ready')?.status === 'True' && !condition(app(), 'CacheReady'),
     );
   }, 60_000);
+});
+
+describe('upgrading an app whose credentials predate the Redis password', () => {
+  it('keeps every MySQL password, adds REDIS_PASSWORD, and puts it in REDIS_URL', async () => {
+    // The Secret as an operator without Redis passwords wrote it: the three MySQL keys, nothing else.
+    const legacy = { root: 'legacy-root-pw', repl: 'legacy-repl-pw', app: 'legacy-app-pw' };
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'legacy-credentials',
+          namespace: ns,
+          labels: {
+            'app.kubernetes.io/managed-by': 'scalable-app-operator',
+            'app.kubernetes.io/instance': 'legacy',
+          },
+        },
+        data: {
+          MYSQL_ROOT_PASSWORD: b64(legacy.root),
+          MYSQL_REPLICATION_PASSWORD: b64(legacy.repl),
+          MYSQL_APP_PASSWORD: b64(legacy.app),
+        },
+      }),
+    });
+    applyObj(example('shop.yaml', ns, 'legacy'));
+    await eventually('Ready', () => condition(getObj('sapp', ns, 'legacy'), 'Ready')?.status === 'True', {
+      timeoutMs: 60_000,
+    });
+    const decode = (o: Obj | undefined) =>
+      Object.fromEntries(
+        Object.entries((o as unknown as { data: Record<string, string> }).data).map(([k, v]) => [
+          k,
+          Buffer.from(v, 'base64').toString(),
+        ]),
+      );
+    const creds = decode(getObj('secret', ns, 'legacy-credentials'));
+    expect(creds).toMatchObject({
+      MYSQL_ROOT_PASSWORD: legacy.root,
+      MYSQL_REPLICATION_PASSWORD: legacy.repl,
+      MYSQL_APP_PASSWORD: legacy.app,
+    });
+    expect(creds.REDIS_PASSWORD).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const binding = decode(getObj('secret', ns, 'legacy-binding'));
+    expect(decodeURIComponent(new URL(binding.REDIS_URL!).password)).toBe(creds.REDIS_PASSWORD);
+    expect(decodeURIComponent(new URL(binding.DATABASE_WRITE_URL!).password)).toBe(legacy.app);
+  }, 90_000);
 });
 
 describe('an invalid object that reached storage', () => {
