@@ -1,6 +1,6 @@
 // The operator against a real API server (kwok nodes make pods Ready): shop.yaml to Ready, owner references and
 // labels, zero writes for a no-op reconcile, targeted updates, pruning, drift repair, the HPA left alone,
-// an invalid object in storage, and an upgrade of credentials that predate the Redis password.
+// an invalid object in storage, credentials that predate the Redis password, and a cache without a database.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -237,6 +237,30 @@ describe('upgrading an app whose credentials predate the Redis password', () => 
     const binding = decode(getObj('secret', ns, 'legacy-binding'));
     expect(decodeURIComponent(new URL(binding.REDIS_URL!).password)).toBe(creds.REDIS_PASSWORD);
     expect(decodeURIComponent(new URL(binding.DATABASE_WRITE_URL!).password)).toBe(legacy.app);
+  }, 90_000);
+});
+
+describe('a web tier with Redis and no database', () => {
+  it('gets a Redis password in a credentials Secret that outlives the app, like the cache volume', async () => {
+    const app = example('minimal.yaml', ns, 'cached');
+    app.spec!.cache = { persistence: 'aof' };
+    applyObj(app);
+    await eventually('Ready', () => condition(getObj('sapp', ns, 'cached'), 'Ready')?.status === 'True', {
+      timeoutMs: 60_000,
+    });
+    const secret = getObj('secret', ns, 'cached-credentials')!;
+    const data = (secret as unknown as { data: Record<string, string> }).data;
+    const password = Buffer.from(data.REDIS_PASSWORD!, 'base64').toString();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(secret.metadata.ownerReferences).toBeUndefined();
+    const binding = (getObj('secret', ns, 'cached-binding') as unknown as { data: Record<string, string> })
+      .data;
+    expect(Object.keys(binding)).toEqual(['REDIS_URL']);
+    expect(new URL(Buffer.from(binding.REDIS_URL!, 'base64').toString()).password).toBe(password);
+
+    kubectl(['-n', ns, 'delete', 'sapp', 'cached', '--wait=true']);
+    await eventually('web gone', () => !getObj('deployment', ns, 'cached-web'), { timeoutMs: 30_000 });
+    expect(getObj('secret', ns, 'cached-credentials')).toBeDefined();
   }, 90_000);
 });
 
