@@ -72,8 +72,9 @@ const DATABASE_PASSWORDS = [
 
 /**
  * The binding's values in clear text: the URLs of the enabled components (the app user's password is inside
- * the database URLs, the cache password inside REDIS_URL). The root and replication passwords are not here: they stay in `<app>-credentials`, which
- * only the database pods read. Empty when no data tier component is enabled.
+ * the database URLs, the cache password inside REDIS_URL). The root and replication passwords are not here:
+ * they stay in `<app>-credentials`, which only the database pods read. Empty when no data tier component is
+ * enabled.
  */
 export function bindingValues({ app, credentials }: BuildContext): Record<string, string> {
   const db = app.spec.database;
