@@ -172,6 +172,9 @@ export class DatabasePod {
       configFiles,
       rootPassword: this.environment().MYSQL_ROOT_PASSWORD!,
       ...(this.port ? { port: this.port } : {}),
+      // The entrypoint's temporary server listens on its socket only: a replica waiting for its primary must
+      // not reach it (and then lose it to the restart below) before the primary is really up.
+      skipNetworking: fresh,
     });
     this.port = this.server.port;
     if (!fresh) return;

@@ -23,6 +23,8 @@ export interface MariaDBOptions {
    * binary log off, as the official images' entrypoint does; the helpers below then log in with it.
    */
   rootPassword?: string;
+  /** The first start without TCP (`--skip-networking`): see MariaDBServer.start. */
+  skipNetworking?: boolean;
 }
 
 export interface MariaDBServer {
@@ -42,8 +44,12 @@ export interface MariaDBServer {
   stop(): Promise<void>;
   /** Crash (SIGKILL). */
   kill(): Promise<void>;
-  /** Starts the server again on the same port and data directory. */
-  start(): Promise<void>;
+  /**
+   * Starts the server again on the same port and data directory. `skipNetworking`: only the Unix socket, as the
+   * official images' entrypoint runs its temporary server for the initdb scripts, so that no other pod can
+   * connect before the real server starts.
+   */
+  start(options?: { skipNetworking?: boolean }): Promise<void>;
   /** Stops and removes the data directory. */
   destroy(): Promise<void>;
 }
@@ -149,8 +155,9 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
       if (child) await stopProcess(child, 'SIGKILL');
       child = undefined;
     },
-    async start() {
-      child = startProcess('mariadbd', [defaults, ...user], join(baseDir, 'stdout.log'));
+    async start({ skipNetworking = false } = {}) {
+      const args = [defaults, ...user, ...(skipNetworking ? ['--skip-networking'] : [])];
+      child = startProcess('mariadbd', args, join(baseDir, 'stdout.log'));
       const started = child;
       await waitFor(`${name} on port ${port}`, async () => {
         if (started.exitCode !== null) throw new Error(`mariadbd exited: ${server.errorLog().slice(-2000)}`);
@@ -164,7 +171,7 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
       rmSync(baseDir, { recursive: true, force: true });
     },
   };
-  await server.start();
+  await server.start({ skipNetworking: opts.skipNetworking ?? false });
   if (!initialized && opts.rootPassword !== undefined) {
     await server.query('SET SESSION sql_log_bin = 0; ALTER USER root@localhost IDENTIFIED BY ?', [
       opts.rootPassword,
