@@ -203,3 +203,13 @@ export class DatabasePod {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Starts pods together, as their StatefulSets would, and waits for every start to settle before failing: a
+ * failure must not let afterAll destroy pods whose servers are still starting (they would outlive the test).
+ */
+export async function startAll(pods: DatabasePod[]): Promise<void> {
+  const results = await Promise.allSettled(pods.map((p) => p.start()));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -15,7 +15,7 @@ import {
   waitForSync,
 } from './clients.js';
 import { builtDatabase, CREDENTIALS } from './fixtures.js';
-import { DatabasePod } from './pod.js';
+import { DatabasePod, startAll } from './pod.js';
 
 const db = builtDatabase(withDatabase({ engine: 'mariadb', databaseName: APP_DATABASE, replicas: 2 }));
 const pods: DatabasePod[] = [];
@@ -44,7 +44,7 @@ beforeAll(async () => {
   primary = pod('shop-db-primary', 0, { port: primaryPort });
   replicas = [pod('shop-db-replica', 0), pod('shop-db-replica', 1)];
   // All at once, as the StatefulSets start them: the replicas' bootstrap waits for the primary.
-  await Promise.all(pods.map((p) => p.start()));
+  await startAll(pods);
   await appQuery(
     primary,
     'CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(64) NOT NULL, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))',

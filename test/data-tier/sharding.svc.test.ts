@@ -5,7 +5,7 @@ import { shardForKey } from '../../src/builders/sharding.js';
 import { withDatabase, withShards } from '../fixtures/scalable-app.js';
 import { APP_DATABASE, appQuery } from './clients.js';
 import { builtDatabase } from './fixtures.js';
-import { DatabasePod } from './pod.js';
+import { DatabasePod, startAll } from './pod.js';
 
 const SHARDS = 3;
 const db = builtDatabase(
@@ -20,7 +20,7 @@ const shards = Array.from(
 const keys = Array.from({ length: 10_000 }, (_, i) => `customer:${i}`);
 
 beforeAll(async () => {
-  await Promise.all(shards.map((s) => s.start()));
+  await startAll(shards);
 }, 60_000);
 
 afterAll(async () => {
