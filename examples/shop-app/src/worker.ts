@@ -4,50 +4,24 @@
 // with a message naming the variable.
 import { pino } from 'pino';
 import { ConfigError, parseConfig } from './config.js';
+import { configOrExit, runUntilSignal } from './entrypoint.js';
 import { createWorker } from './worker-loop.js';
 
 const log = pino({ name: 'shop-worker' });
 
-let config;
-let intervalSeconds = 30;
-try {
-  config = parseConfig(process.env);
+const { config, intervalSeconds } = configOrExit('shop-worker', () => {
+  const parsed = parseConfig(process.env);
   const interval = process.env.WORKER_INTERVAL_SECONDS;
-  if (interval !== undefined) {
-    intervalSeconds = Number(interval);
-    if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) {
-      throw new ConfigError(
-        'WORKER_INTERVAL_SECONDS',
-        `must be a positive number of seconds, got "${interval}"`,
-      );
-    }
+  const seconds = interval === undefined ? 30 : Number(interval);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new ConfigError(
+      'WORKER_INTERVAL_SECONDS',
+      `must be a positive number of seconds, got "${interval}"`,
+    );
   }
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  process.stderr.write(`shop-worker: invalid configuration: ${err.message}\n`);
-  process.exit(1);
-}
+  return { config: parsed, intervalSeconds: seconds };
+});
 
 const worker = createWorker(config, { logger: log, intervalMs: intervalSeconds * 1000 });
 log.info({ intervalSeconds }, 'warming the object cache');
-
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    worker.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
-
-worker.run().catch((err: unknown) => {
-  log.fatal({ err }, 'worker failed');
-  process.exit(1);
-});
+runUntilSignal(log, { run: () => worker.run(), stop: () => worker.stop(), failure: 'worker failed' });
