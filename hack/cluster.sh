@@ -570,11 +570,7 @@ cmd_restart_apiserver() {
 }
 
 # Serialises up/down/restart-apiserver on one state dir (parallel CI jobs).
-lock_state() {
-  mkdir -p "$STATE_DIR"
-  exec 9>"${STATE_DIR}/.lock"
-  flock -w 600 9 || die "could not lock ${STATE_DIR}/.lock"
-}
+lock_state() { lock_dir "$STATE_DIR" 600; }
 
 main() {
   local cmd="${1:-}"

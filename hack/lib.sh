@@ -117,3 +117,11 @@ wait_component() {
     sleep 0.2
   done
 }
+
+# lock_dir DIR TIMEOUT_S: holds DIR/.lock (fd 9, which start_process does not pass on) for the rest of the
+# script, so that up/down of one state dir never run at the same time (parallel CI jobs, two shells).
+lock_dir() {
+  mkdir -p "$1"
+  exec 9>"$1/.lock"
+  flock -w "$2" 9 || die "could not lock $1/.lock"
+}

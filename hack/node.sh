@@ -761,11 +761,7 @@ cmd_status() {
   return "$rc"
 }
 
-lock_state() {
-  mkdir -p "$NODE_DIR"
-  exec 9>"${NODE_DIR}/.lock"
-  flock -w 900 9 || die "could not lock ${NODE_DIR}/.lock"
-}
+lock_state() { lock_dir "$NODE_DIR" 900; }
 
 main() {
   local cmd="${1:-}"
