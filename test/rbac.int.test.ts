@@ -14,7 +14,7 @@ import { type OperatorHandle, startOperator } from '../src/operator.js';
 import { applyObj, condition, example, getObj } from './harness/apps.js';
 import { helmBinary, installChartRbac } from './harness/chart.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
-import { testConfig } from './harness/operator.js';
+import { FAST_LEADER_ELECTION, testConfig } from './harness/operator.js';
 import { eventually, sleep } from './harness/wait.js';
 
 const KUBECONFIG_DIR = join(REPO_ROOT, '.local', `rbac-test-${process.pid}`);
@@ -125,12 +125,9 @@ describe('the operator with the chart RBAC for one watched namespace', () => {
     ({ user, lease } = installRbac(`rbacns-${uid()}`, releaseNs, ['--set', `watchNamespace=${appNs}`]));
     run = await startAs(user, {
       WATCH_NAMESPACE: appNs,
-      LEADER_ELECT: 'true',
+      ...FAST_LEADER_ELECTION,
       LEASE_NAMESPACE: releaseNs,
       LEASE_NAME: lease,
-      LEASE_DURATION_SECONDS: '6',
-      RENEW_DEADLINE_SECONDS: '4',
-      RETRY_PERIOD_SECONDS: '1',
       LOG_LEVEL: 'info',
     });
   }, 60_000);
@@ -188,12 +185,9 @@ describe('the operator with the chart RBAC for every namespace (ClusterRole)', (
     // ClusterRole is what authorizes it. The next test covers the cluster-wide watches.
     const { op, logs } = await startAs(user, {
       WATCH_NAMESPACE: appNs,
-      LEADER_ELECT: 'true',
+      ...FAST_LEADER_ELECTION,
       LEASE_NAMESPACE: releaseNs,
       LEASE_NAME: lease,
-      LEASE_DURATION_SECONDS: '6',
-      RENEW_DEADLINE_SECONDS: '4',
-      RETRY_PERIOD_SECONDS: '1',
       LOG_LEVEL: 'info',
     });
     await eventually('leader', () => op.isLeader(), { timeoutMs: 20_000 });
@@ -224,12 +218,9 @@ describe('the operator with the chart RBAC for every namespace (ClusterRole)', (
     });
     const { op, logs } = await startAs(user, {
       WATCH_NAMESPACE: '',
-      LEADER_ELECT: 'true',
+      ...FAST_LEADER_ELECTION,
       LEASE_NAMESPACE: releaseNs,
       LEASE_NAME: lease,
-      LEASE_DURATION_SECONDS: '6',
-      RENEW_DEADLINE_SECONDS: '4',
-      RETRY_PERIOD_SECONDS: '1',
       LOG_LEVEL: 'info',
     });
     expect(op.controller.synced).toBe(true); // startOperator returns after every informer's first list

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { applyObj, childKey, children, condition, example, getObj } from './harness/apps.js';
-import { type OperatorProcess, startProcess, writeRequests } from './harness/operator.js';
+import {
+  FAST_LEADER_ELECTION,
+  type OperatorProcess,
+  startProcess,
+  writeRequests,
+} from './harness/operator.js';
 import { eventually, sleep } from './harness/wait.js';
 
 const procs: OperatorProcess[] = [];
@@ -120,13 +125,7 @@ describe('leader election', () => {
   afterAll(() => deleteNamespace(ns));
 
   it('only the leader writes, and a SIGKILLed leader hands over within the lease duration', async () => {
-    const env = {
-      LEADER_ELECT: 'true',
-      LEASE_NAMESPACE: ns,
-      LEASE_DURATION_SECONDS: '6',
-      RENEW_DEADLINE_SECONDS: '4',
-      RETRY_PERIOD_SECONDS: '1',
-    };
+    const env = { ...FAST_LEADER_ELECTION, LEASE_NAMESPACE: ns };
     const a = await start(ns, env);
     await eventually(
       'a leads',

@@ -9,6 +9,14 @@ import { rootLogger } from '../../src/log.js';
 import { type OperatorHandle, startOperator } from '../../src/operator.js';
 import { REPO_ROOT } from './cluster.js';
 
+/** Leader election with short timings (6 s lease, 4 s renew deadline, 1 s retry), so hand-overs fit in a test. */
+export const FAST_LEADER_ELECTION = {
+  LEADER_ELECT: 'true',
+  LEASE_DURATION_SECONDS: '6',
+  RENEW_DEADLINE_SECONDS: '4',
+  RETRY_PERIOD_SECONDS: '1',
+} as const;
+
 export function testConfig(namespace: string, env: Record<string, string> = {}): Config {
   const r = loadConfig({
     WATCH_NAMESPACE: namespace,
