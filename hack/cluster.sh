@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local Kubernetes control plane (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler) with kwok fake nodes, run as host
-# processes. See shared/design/local-cluster.md.
+# processes. See hack/README.md.
 #
 # Usage:
 #   hack/cluster.sh up                 start (or repair) the cluster; a fast

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real Kubernetes node on this machine (layer 3 of shared/design/local-cluster.md): containerd + runc + the
+# A real Kubernetes node on this machine (layer 3 in hack/README.md): containerd + runc + the
 # bridge CNI from Debian, kubelet and kube-proxy (iptables) from the project's Kubernetes build, joined to a local
 # control plane (hack/cluster.sh), with CoreDNS, metrics-server and a hostPath volume provisioner. Images are
 # built locally (hack/node-images.sh) and imported into containerd; nothing is pulled. Needs root.
