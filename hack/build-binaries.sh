@@ -378,12 +378,16 @@ main() {
       pids+=("$!"); names+=("$name")
     fi
   }
-  ((want_kube)) && run_job kubernetes build_kubernetes "${kube_cmds[@]}"
+  local steps=$((want_kube + want_etcd + want_kwok + want_helm))
+  PROGRESS_DIR="$(mktemp -d)"
+  progress_ticker "$steps" "$total_start" &
+  local ticker=$!
+  ((want_kube)) && run_job kubernetes tracked kubernetes build_kubernetes "${kube_cmds[@]}"
   if ((want_etcd || want_kwok || want_helm)); then
     small_tools() {
-      ((want_etcd)) && build_etcd
-      ((want_kwok)) && build_kwok
-      ((want_helm)) && build_helm
+      ((want_etcd)) && { tracked etcd build_etcd || return 1; }
+      ((want_kwok)) && { tracked kwok build_kwok || return 1; }
+      ((want_helm)) && { tracked helm build_helm || return 1; }
       return 0
     }
     run_job tools small_tools
@@ -391,8 +395,45 @@ main() {
   for i in "${!pids[@]}"; do
     if ! wait "${pids[$i]}"; then log "${names[$i]} build FAILED"; rc=1; fi
   done
+  kill "$ticker" 2>/dev/null
+  wait "$ticker" 2>/dev/null
+  rm -rf "$PROGRESS_DIR"
   report_time "all builds" "$total_start"
   return "$rc"
+}
+
+# ---- progress ---------------------------------------------------------------
+# A cold build runs for minutes with little output, so every PROGRESS_SECONDS
+# (20) a line says which step is building, how many are done, and the time
+# spent: "[build-binaries] [1/3 done] building kubernetes, etcd ... 4m12s".
+
+PROGRESS_DIR=""
+
+# tracked <name> <command...>: run one build step, recording it for the ticker.
+tracked() {
+  local name="$1"; shift
+  : >"${PROGRESS_DIR}/${name}.building"
+  if "$@"; then
+    mv -f "${PROGRESS_DIR}/${name}.building" "${PROGRESS_DIR}/${name}.done"
+  else
+    rm -f "${PROGRESS_DIR}/${name}.building"
+    return 1
+  fi
+}
+
+fmt_elapsed() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+progress_ticker() {
+  local total="$1" start="$2" done building f
+  while sleep "${PROGRESS_SECONDS:-20}"; do
+    done=0 building=""
+    for f in "$PROGRESS_DIR"/*.done; do [[ -e "$f" ]] && done=$((done + 1)); done
+    for f in "$PROGRESS_DIR"/*.building; do
+      [[ -e "$f" ]] && building+="${building:+, }$(basename "$f" .building)"
+    done
+    [[ -n "$building" ]] || continue
+    log "[${done}/${total} done] building ${building} ... $(fmt_elapsed $(($(now) - start)))"
+  done
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
