@@ -2,15 +2,27 @@
 // ConfigMap as mounted, the container's command (start.sh, up to where it execs the image's entrypoint), the
 // entrypoint's first start (initialize, root password without binary log, /docker-entrypoint-initdb.d
 // scripts, restart) and later starts, the probes' scripts. Only the
-// paths (mount points → directories of the test) and the primary's address (Service → 127.0.0.1:port) differ,
-// and the entrypoint's temporary server, which has no network in the image, listens on its port here.
+// paths (mount points → directories of the test) and the primary's address (Service → 127.0.0.1:port) differ.
+// When the tests run as root, the container runs as its securityContext's user, as the kubelet would run it,
+// on volumes prepared as the kubelet prepares them: ConfigMap files with the volume's defaultMode, a writable
+// emptyDir, a data volume owned by the fsGroup.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Container, V1EnvVar, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1PodSpec, V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import type { K8sObject } from '../../src/builders/types.js';
 import { type MariaDBServer, startMariaDB } from '../services/mariadb.js';
+import type { ProcessUser } from '../services/process.js';
 
 export interface ScriptResult {
   code: number;
@@ -19,18 +31,72 @@ export interface ScriptResult {
 }
 
 /** Runs a program with an environment of exactly `env` (plus PATH), resolving with its exit code. */
-export function run(cmd: string, args: string[], env: Record<string, string>): Promise<ScriptResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  user?: ProcessUser,
+): Promise<ScriptResult> {
   return new Promise((resolve) => {
     execFile(
       cmd,
       args,
-      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, maxBuffer: 64 * 1024 * 1024 },
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, maxBuffer: 64 * 1024 * 1024, ...user },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
       },
     );
   });
+}
+
+/**
+ * Who a pod's first container runs as, and the pod's fsGroup, when the tests run as root (the kubelet would
+ * run it as its runAsUser); as the tests' own user otherwise, which is not root either.
+ */
+export function containerUser(pod: V1PodSpec): { user?: ProcessUser; fsGroup?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const sc = { ...pod.securityContext, ...pod.containers[0]!.securityContext };
+  if (sc.runAsUser === undefined || sc.runAsUser === 0) throw new Error('the container runs as root');
+  return {
+    user: { uid: sc.runAsUser, gid: sc.runAsGroup ?? 0 },
+    ...(pod.securityContext?.fsGroup !== undefined ? { fsGroup: pod.securityContext.fsGroup } : {}),
+  };
+}
+
+/**
+ * Prepares the directories of a pod's volumes as the kubelet does: ConfigMap files owned by root and the
+ * fsGroup with the volume's defaultMode (0644 unless set), emptyDirs writable by anyone. The pod's directory
+ * itself must be open to the container's user.
+ */
+export function mountVolumes(
+  dir: string,
+  volumes: V1Volume[],
+  configMapData: (name: string) => Record<string, string>,
+  fsGroup?: number,
+): void {
+  chmodSync(dir, 0o755);
+  for (const volume of volumes) {
+    const at = join(dir, volume.name);
+    mkdirSync(at, { recursive: true });
+    if (volume.emptyDir) chmodSync(at, 0o777);
+    if (!volume.configMap) continue;
+    const data = configMapData(volume.configMap.name!);
+    const items = volume.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+    for (const { key, path } of items) {
+      writeFileSync(join(at, path), data[key]!);
+      chmodSync(join(at, path), volume.configMap.defaultMode ?? 0o644);
+      if (fsGroup !== undefined) chownSync(join(at, path), 0, fsGroup);
+    }
+  }
+}
+
+/** A claimed volume as the kubelet hands it over with an fsGroup: group-owned, group-writable, setgid. */
+export function claimVolume(dir: string, fsGroup?: number): void {
+  mkdirSync(dir, { recursive: true });
+  if (fsGroup === undefined) return;
+  chownSync(dir, 0, fsGroup);
+  chmodSync(dir, 0o2775);
 }
 
 const find = (objects: K8sObject[], kind: string, name: string): K8sObject => {
@@ -61,6 +127,8 @@ export class DatabasePod {
   /** Extra or replaced environment variables of both containers, e.g. to break things on purpose. */
   env: Record<string, string>;
   private readonly main: V1Container;
+  /** The container's user (undefined: the tests' own, not root). */
+  private readonly user: ProcessUser | undefined;
   private port: number | undefined;
   /** Stands in for the image's PATH: a docker-entrypoint.sh that records its arguments. */
   private readonly imageBin: string;
@@ -74,18 +142,23 @@ export class DatabasePod {
     >;
     const pod = sts.template.spec!;
     this.main = pod.containers[0]!;
+    const { user, fsGroup } = containerUser(pod);
+    this.user = user;
+    mountVolumes(
+      this.dir,
+      pod.volumes ?? [],
+      (name) => find(opts.objects, 'ConfigMap', name).data as Record<string, string>,
+      fsGroup,
+    );
+    claimVolume(join(this.dir, 'volume'), fsGroup);
     this.imageBin = join(this.dir, 'image-bin');
     mkdirSync(this.imageBin);
+    if (user) chownSync(this.imageBin, user.uid, user.gid);
     writeFileSync(
       join(this.imageBin, 'docker-entrypoint.sh'),
       `#!/bin/sh\nprintf '%s\\n' "$@" > ${join(this.imageBin, 'args')}\n`,
       { mode: 0o755 },
     );
-    for (const volume of pod.volumes ?? []) {
-      if (volume.configMap) this.mountConfigMap(volume);
-      if (volume.emptyDir) mkdirSync(join(this.dir, volume.name), { recursive: true });
-    }
-    mkdirSync(join(this.dir, 'volume'), { recursive: true });
   }
 
   /** The directory of the test that stands in for a mount path of the pod. */
@@ -97,17 +170,6 @@ export class DatabasePod {
     const base =
       mount.name === 'data' ? join(this.dir, 'volume', mount.subPath ?? '') : join(this.dir, mount.name);
     return base + mountPath.slice(mount.mountPath.length);
-  }
-
-  private mountConfigMap(volume: V1Volume): void {
-    const data = find(this.opts.objects, 'ConfigMap', volume.configMap!.name!).data as Record<string, string>;
-    const dir = join(this.dir, volume.name);
-    mkdirSync(dir, { recursive: true });
-    const items = volume.configMap!.items ?? Object.keys(data).map((key) => ({ key, path: key }));
-    for (const { key, path } of items) {
-      writeFileSync(join(dir, path), data[key]!);
-      chmodSync(join(dir, path), volume.configMap!.defaultMode ?? 0o644);
-    }
   }
 
   private environment(extra: Record<string, string> = {}): Record<string, string> {
@@ -138,7 +200,7 @@ export class DatabasePod {
   /** Runs a command in the container (paths under its mounts translated). */
   private exec(command: string[], extraEnv: Record<string, string> = {}): Promise<ScriptResult> {
     const [cmd, ...args] = command.map((a) => (a.startsWith('/') ? this.local(a) : a));
-    return run(cmd!, args, this.environment(extraEnv));
+    return run(cmd!, args, this.environment(extraEnv), this.user);
   }
 
   /** Runs a probe of the container: its exit code and output. */
@@ -175,13 +237,14 @@ export class DatabasePod {
       // The entrypoint's temporary server listens on its socket only: a replica waiting for its primary must
       // not reach it (and then lose it to the restart below) before the primary is really up.
       skipNetworking: fresh,
+      ...(this.user ? { user: this.user } : {}),
     });
     this.port = this.server.port;
     if (!fresh) return;
     // The entrypoint's first start: initdb scripts against the temporary server, then a restart.
     const initdb = this.local('/docker-entrypoint-initdb.d');
     for (const file of readdirSync(initdb).sort()) {
-      const result = await run(join(initdb, file), [], this.environment());
+      const result = await run(join(initdb, file), [], this.environment(), this.user);
       this.log.push(result.stderr);
       if (result.code !== 0) {
         await this.server.stop();

@@ -1,12 +1,12 @@
 // Real MariaDB servers (Debian's mariadbd) for tests: own data directory, loopback port, stopped by PID.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import mysql from 'mysql2/promise';
 import { freePort, waitFor } from './ports.js';
-import { startProcess, stopProcess } from './process.js';
+import { type ProcessUser, startProcess, stopProcess } from './process.js';
 
 export interface MariaDBOptions {
   /** A name for logs and the data directory. */
@@ -25,6 +25,11 @@ export interface MariaDBOptions {
   rootPassword?: string;
   /** The first start without TCP (`--skip-networking`): see MariaDBServer.start. */
   skipNetworking?: boolean;
+  /**
+   * Run the server (and mariadb-install-db) as this user, e.g. a pod's runAsUser, instead of the tests' own
+   * (`--user=root` when they run as root). The base directory is handed to it; the data directory must be its.
+   */
+  user?: ProcessUser;
 }
 
 export interface MariaDBServer {
@@ -64,8 +69,9 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
   const socket = join(baseDir, 'mysqld.sock');
   const port = opts.port ?? (await freePort());
   mkdirSync(confDir, { recursive: true });
+  if (opts.user) chownSync(baseDir, opts.user.uid, opts.user.gid);
   (opts.configFiles ?? []).forEach((text, i) => writeFileSync(join(confDir, `${i}.cnf`), text));
-  const user = isRoot() ? ['--user=root'] : [];
+  const user = isRoot() && !opts.user ? ['--user=root'] : [];
   writeFileSync(
     join(baseDir, 'my.cnf'),
     [
@@ -102,7 +108,7 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
     execFileSync(
       'mariadb-install-db',
       [defaults, ...user, '--auth-root-authentication-method=normal', '--skip-test-db'],
-      { stdio: 'pipe' },
+      { stdio: 'pipe', ...opts.user },
     );
   }
 
@@ -157,7 +163,9 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
     },
     async start({ skipNetworking = false } = {}) {
       const args = [defaults, ...user, ...(skipNetworking ? ['--skip-networking'] : [])];
-      child = startProcess('mariadbd', args, join(baseDir, 'stdout.log'));
+      child = startProcess('mariadbd', args, join(baseDir, 'stdout.log'), undefined, {
+        ...(opts.user ? { user: opts.user } : {}),
+      });
       const started = child;
       await waitFor(`${name} on port ${port}`, async () => {
         if (started.exitCode !== null) throw new Error(`mariadbd exited: ${server.errorLog().slice(-2000)}`);

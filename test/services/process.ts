@@ -8,18 +8,34 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+/** A user to run a process as (when the tests run as root), e.g. a container's runAsUser and runAsGroup. */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+}
+
+export interface ProcessOptions {
+  /** Run as this user instead of the tests' own. */
+  user?: ProcessUser;
+  /** The working directory (default the tests'). */
+  cwd?: string;
+}
+
 /** Starts a long-running server with stdout/stderr going to `logFile`. */
 export function startProcess(
   cmd: string,
   args: string[],
   logFile: string,
   env?: Record<string, string>,
+  { user, cwd }: ProcessOptions = {},
 ): ChildProcess {
   const fd = openSync(logFile, 'a');
   const child = spawn(cmd, args, {
     stdio: ['ignore', fd, fd],
     detached: false,
     ...(env ? { env: { ...process.env, ...env } } : {}),
+    ...user,
+    ...(cwd ? { cwd } : {}),
   });
   running.add(child);
   child.on('exit', () => running.delete(child));

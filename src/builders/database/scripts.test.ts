@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -320,6 +321,40 @@ describe('start.sh and prepare.sh', () => {
       databaseConfigData('mariadb')['replica.cnf'],
       '[mysqld]\nserver-id=115\nreport-host=shop-db-shard-0-replica-4\n',
     ]);
+  });
+
+  it("writes conf.d anew on every start, with mode 0644, over an earlier start's read-only files", () => {
+    // The ConfigMap is mounted with mode 0555; a plain copy keeps that mode, and a container restarting as
+    // its non-root user could then not overwrite its own copies in the conf emptyDir.
+    const config = configDir('mariadb');
+    for (const file of readdirSync(config)) chmodSync(join(config, file), 0o555);
+    const confD = join(tempDir(), 'conf.d');
+    mkdirSync(confD);
+    const bin = fakes({ 'docker-entrypoint.sh': 'true' });
+    const env = { CONFIG_DIR: config, CONF_D: confD, VOLUME_DIR: tempDir(), HOSTNAME: 'shop-db-primary-0' };
+    const first = bash(
+      'bash "$CONFIG_DIR/start.sh" mariadbd',
+      { ...env, ROLE: 'replica', SERVER_ID_BASE: '11' },
+      `${bin}:${process.env.PATH}`,
+    );
+    expect(first.code).toBe(0);
+    for (const file of readdirSync(confD)) chmodSync(join(confD, file), 0o444);
+    const again = bash(
+      'bash "$CONFIG_DIR/start.sh" mariadbd',
+      { ...env, ROLE: 'primary', SERVER_ID_BASE: '1' },
+      `${bin}:${process.env.PATH}`,
+    );
+    expect(again).toMatchObject({ code: 0, stderr: expect.not.stringMatching(/denied/) });
+    const modes = readdirSync(confD).map((f) => [f, statSync(join(confD, f)).mode & 0o777]);
+    expect(modes).toEqual([
+      ['10-server.cnf', 0o644],
+      ['20-role.cnf', 0o644],
+      ['30-server-id.cnf', 0o644],
+    ]);
+    expect(readFileSync(join(confD, '20-role.cnf'), 'utf8')).toBe(
+      databaseConfigData('mariadb')['primary.cnf'],
+    );
+    expect(readFileSync(join(confD, '30-server-id.cnf'), 'utf8')).toContain('server-id=1\n');
   });
 
   it.each([

@@ -2,7 +2,9 @@
 # Run by start.sh on every start of a database container, before the image's entrypoint.
 #  1. Writes the server's configuration into its conf.d: the settings of every server, those of the pod's
 #     role (primary or replica), and a server-id unique in the app: SERVER_ID_BASE (one per group and role)
-#     plus the pod's ordinal.
+#     plus the pod's ordinal. conf.d is an emptyDir, so after a restart of the container it still holds the
+#     files of the previous start (read-only when they were copies of the ConfigMap's mode 0555 files): each
+#     file is removed and written anew with mode 0644, and every start writes the same.
 #  2. Makes the first start all or nothing. The image initializes an empty data directory once and never
 #     again, so a bootstrap that failed half-way (a replica whose copy of the primary broke off) would leave
 #     a server that looks initialized but never replicates. A marker on the volume, outside the data
@@ -20,9 +22,15 @@ ordinal="${HOSTNAME##*-}"
 [[ ${SERVER_ID_BASE:-} =~ ^[1-9][0-9]*$ ]] || die "SERVER_ID_BASE must be a positive number"
 server_id=$((SERVER_ID_BASE + ordinal))
 
-cp "$CONFIG_DIR/server.cnf" "$CONF_D/10-server.cnf"
-cp "$CONFIG_DIR/$ROLE.cnf" "$CONF_D/20-role.cnf"
-printf '[mysqld]\nserver-id=%d\nreport-host=%s\n' "$server_id" "$HOSTNAME" >"$CONF_D/30-server-id.cnf"
+# Writes stdin to conf.d/<name> (the directory is writable; the file of an earlier start may not be).
+write_conf() { # name
+  rm -f "$CONF_D/$1"
+  cat >"$CONF_D/$1"
+  chmod 0644 "$CONF_D/$1"
+}
+write_conf 10-server.cnf <"$CONFIG_DIR/server.cnf"
+write_conf 20-role.cnf <"$CONFIG_DIR/$ROLE.cnf"
+printf '[mysqld]\nserver-id=%d\nreport-host=%s\n' "$server_id" "$HOSTNAME" | write_conf 30-server-id.cnf
 log "$HOSTNAME: $ROLE with server-id $server_id"
 
 mkdir -p "$DATA_DIR"
