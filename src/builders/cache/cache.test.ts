@@ -98,6 +98,10 @@ describe('buildCache', () => {
     });
   });
 
+  it('mounts no service account token: Redis never talks to the API server', () => {
+    expect(pod(objects(withCache())).automountServiceAccountToken).toBe(false);
+  });
+
   it('passes the resources through', () => {
     const resources = { requests: { cpu: '100m', memory: 300_000_000 }, limits: { memory: '512Mi' } };
     expect(pod(objects(withCache({ resources }))).containers[0]!.resources).toEqual({

@@ -65,6 +65,8 @@ export function cacheStatefulSet(
       },
       spec: {
         securityContext: podSecurityContext(),
+        // Redis never talks to the API server.
+        automountServiceAccountToken: false,
         enableServiceLinks: false,
         terminationGracePeriodSeconds: 30,
         containers: [

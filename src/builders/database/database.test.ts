@@ -222,6 +222,14 @@ describe('buildDatabase', () => {
     }
   });
 
+  it('keeps root local: the images create no root@% (MYSQL_ROOT_HOST), and no pod mounts an API token', () => {
+    for (const o of statefulSets(build(withShards(1)))) {
+      const spec = o.spec as StatefulSetSpec;
+      expect(envOf(container(spec)).MYSQL_ROOT_HOST).toBe('localhost');
+      expect(spec.template.spec!.automountServiceAccountToken).toBe(false);
+    }
+  });
+
   it('mounts the data directory below the volume root, and the bootstrap as an executable initdb script', () => {
     const pod = stsSpec(build(withDatabase()), 'shop-db-replica').template.spec!;
     expect(pod.containers[0]!.volumeMounts).toEqual(

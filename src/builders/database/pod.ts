@@ -70,7 +70,10 @@ function env(app: ScalableApp, db: DatabaseSpec, group: Group, role: Role): V1En
       : []),
     // Time zone tables would differ between servers: a replica copies only the application databases.
     value('MYSQL_INITDB_SKIP_TZINFO', 1),
-    // The images read MYSQL_ROOT_PASSWORD (MariaDB's also as MARIADB_ROOT_PASSWORD) on their first start.
+    // The images read MYSQL_ROOT_PASSWORD (MariaDB's also as MARIADB_ROOT_PASSWORD) on their first start,
+    // and create root@'%' too unless MYSQL_ROOT_HOST (MariaDB's also MARIADB_ROOT_HOST) says otherwise: every
+    // script of the operator connects as root over the local socket, so root is local only.
+    value('MYSQL_ROOT_HOST', 'localhost'),
     password(CREDENTIAL_KEYS.rootPassword),
     password(CREDENTIAL_KEYS.replicationPassword),
     password(CREDENTIAL_KEYS.appPassword),
@@ -92,6 +95,8 @@ export function databasePodTemplate(
     },
     spec: {
       securityContext: podSecurityContext(),
+      // The server never talks to the API server.
+      automountServiceAccountToken: false,
       enableServiceLinks: false,
       // InnoDB shuts down cleanly within this; a kill afterwards costs a crash recovery, not data.
       terminationGracePeriodSeconds: 60,
