@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import mysql from 'mysql2/promise';
 import { freePort, waitFor } from './ports.js';
-import { type ProcessUser, startProcess, stopProcess } from './process.js';
+import { pauseProcess, type ProcessUser, resumeProcess, startProcess, stopProcess } from './process.js';
 
 export interface MariaDBOptions {
   /** A name for logs and the data directory. */
@@ -49,6 +49,10 @@ export interface MariaDBServer {
   stop(): Promise<void>;
   /** Crash (SIGKILL). */
   kill(): Promise<void>;
+  /** Freeze (SIGSTOP): connections are accepted but never answered, like a hung host. */
+  pause(): void;
+  /** Thaw after pause() (SIGCONT). */
+  resume(): void;
   /**
    * Starts the server again on the same port and data directory. `skipNetworking`: only the Unix socket, as the
    * official images' entrypoint runs its temporary server for the initdb scripts, so that no other pod can
@@ -161,6 +165,8 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
       if (child) await stopProcess(child, 'SIGKILL');
       child = undefined;
     },
+    pause: () => pauseProcess(child),
+    resume: () => resumeProcess(child),
     async start({ skipNetworking = false } = {}) {
       const args = [defaults, ...user, ...(skipNetworking ? ['--skip-networking'] : [])];
       child = startProcess('mariadbd', args, join(baseDir, 'stdout.log'), undefined, {

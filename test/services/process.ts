@@ -56,5 +56,21 @@ export function stopProcess(
       resolve();
     });
     child.kill(signal);
+    // A paused process (pauseProcess) acts on no signal but SIGKILL until it is continued.
+    child.kill('SIGCONT');
   });
+}
+
+/**
+ * Freezes a server (SIGSTOP), as a hung host looks from outside: its port still accepts connections (the kernel
+ * queues them) but nothing answers, and open connections stay silent. resumeProcess (SIGCONT) thaws it.
+ */
+export function pauseProcess(child: ChildProcess | undefined): void {
+  if (!child || child.exitCode !== null || child.signalCode !== null)
+    throw new Error('no running process to pause');
+  child.kill('SIGSTOP');
+}
+
+export function resumeProcess(child: ChildProcess | undefined): void {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGCONT');
 }

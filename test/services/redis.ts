@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { freePort, waitFor } from './ports.js';
-import { startProcess, stopProcess } from './process.js';
+import { pauseProcess, resumeProcess, startProcess, stopProcess } from './process.js';
 
 export interface RedisServer {
   port: number;
@@ -15,6 +15,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Crash (SIGKILL) without a final fsync. */
   kill(): Promise<void>;
+  /** Freeze (SIGSTOP): connections are accepted but never answered, like a hung host. */
+  pause(): void;
+  /** Thaw after pause() (SIGCONT). */
+  resume(): void;
   start(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -79,6 +83,8 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
       if (child) await stopProcess(child, 'SIGKILL');
       child = undefined;
     },
+    pause: () => pauseProcess(child),
+    resume: () => resumeProcess(child),
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
+import { isUnavailable, Unavailable } from './availability.js';
 import { addReview, listProducts, ProductPages, updateInventory } from './catalog.js';
 import { type Config, describeEndpoint } from './config.js';
 import { Databases, withTimeout } from './db.js';
@@ -34,8 +35,12 @@ export interface ShopAppOptions {
   drainDelayMs?: number;
   /** Longest wait for in-flight requests before their connections are closed. */
   shutdownTimeoutMs?: number;
-  /** Time limit of each check of /readyz. */
+  /** Time limit of each dependency check that /readyz reports (they do not decide its status). */
   readyTimeoutMs?: number;
+  /** Reads from a replica that has no answer after this long go to its primary (default 2 s). */
+  readTimeoutMs?: number;
+  /** While a database is down, how often it is probed (default 1 s). */
+  probeIntervalMs?: number;
   /** Object cache tuning (tests shorten the second delete). */
   pageTtlSeconds?: number;
   secondDeleteMs?: number;
@@ -52,34 +57,6 @@ export interface ShopApp {
   stop(): Promise<void>;
 }
 
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'PROTOCOL_CONNECTION_LOST',
-  'ER_CON_COUNT_ERROR',
-]);
-const UNAVAILABLE_NAMES = new Set([
-  'ClientClosedError',
-  'ClientOfflineError',
-  'SocketClosedUnexpectedlyError',
-  'ConnectionTimeoutError',
-]);
-
-/** A data store that cannot be reached (rather than a bug): the answer is 503, worth retrying. */
-function isUnavailable(err: unknown): boolean {
-  // Duck-typed, not `instanceof Error`: errors from node's own sockets may come from another realm (jest's VM).
-  if (typeof err !== 'object' || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  // node-redis' error classes do not set `name`; their class names tell.
-  return (
-    (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_NAMES.has(err.constructor.name)
-  );
-}
-
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}): Reply => ({
   status,
   body,
@@ -90,7 +67,10 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
   const log = options.logger ?? pino({ name: 'shop' });
   const pod = config.podName ?? hostname();
   const metrics = createMetrics();
-  const dbs = new Databases(config, metrics);
+  const dbs = new Databases(config, metrics, {
+    ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
+    ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
+  });
   let redisDown = false;
   const redis: RedisClient = createRedisClient(config.redisUrl, (err) => {
     if (!redisDown) log.warn({ err: err.message }, 'redis connection lost; reconnecting');
@@ -106,7 +86,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     ...(options.pageTtlSeconds !== undefined ? { ttlSeconds: options.pageTtlSeconds } : {}),
     ...(options.secondDeleteMs !== undefined ? { secondDeleteMs: options.secondDeleteMs } : {}),
   });
-  const readyTimeoutMs = options.readyTimeoutMs ?? 1000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 500;
 
   let migrated = false;
   let stopping = false;
@@ -149,7 +129,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
   // ---- routes ---------------------------------------------------------------------------------------------
 
   const router = new Router()
-    .on('GET', '/', async () => json({ pod, products: await listProducts(dbs.replica) }))
+    .on('GET', '/', async () => json({ pod, products: await listProducts(dbs.catalog) }))
     .on('GET', '/products/:id', async (ctx) => {
       const { page, cache } = await pages.get(pathId(ctx.params.id, 'product'));
       if (!page) throw new HttpError(404, 'product not found', { 'X-Cache': cache });
@@ -230,9 +210,15 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     })
     .on('GET', '/healthz', async () => json({ status: 'alive' }))
     .on('GET', '/readyz', async () => {
-      const checks = await readiness();
+      // Whether this pod can serve: started (migrated) and not shutting down. The data stores are shared by every
+      // pod, so an outage of one would take every pod out of the Service at once; instead each request that
+      // needs a store that is down gets a 503 naming it, and the report below says what is down.
+      const checks = {
+        migrations: migrated ? 'ok' : 'not yet applied',
+        shutdown: stopping ? 'shutting down' : 'ok',
+      };
       const ready = Object.values(checks).every((c) => c === 'ok');
-      return json({ ready, checks }, ready ? 200 : 503);
+      return json({ ready, checks, dependencies: await dependencies() }, ready ? 200 : 503);
     })
     .on('GET', '/whoami', async () => json({ pod }))
     .on('GET', '/metrics', async () => ({
@@ -240,20 +226,19 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
       headers: { 'Content-Type': metrics.registry.contentType },
     }));
 
-  async function readiness(): Promise<Record<string, string>> {
-    const checks: Record<string, string> = {};
-    if (stopping) checks.shutdown = 'shutting down';
-    if (!migrated) checks.migrations = 'not yet applied';
+  /** Each data store: `ok`, or why it did not answer within readyTimeoutMs (a report; it decides nothing). */
+  async function dependencies(): Promise<Record<string, string>> {
     const probes: [string, Promise<unknown>][] = [
       ['redis', withTimeout(redis.ping(), readyTimeoutMs, `no answer within ${readyTimeoutMs} ms`)],
       ...dbs.all().map((db): [string, Promise<unknown>] => [db.target, db.ping(readyTimeoutMs)]),
     ];
     const results = await Promise.allSettled(probes.map(([, p]) => p));
-    probes.forEach(([name], i) => {
-      const r = results[i]!;
-      checks[name] = r.status === 'fulfilled' ? 'ok' : String((r.reason as Error)?.message ?? r.reason);
-    });
-    return checks;
+    return Object.fromEntries(
+      probes.map(([name], i) => {
+        const r = results[i]!;
+        return [name, r.status === 'fulfilled' ? 'ok' : String((r.reason as Error)?.message ?? r.reason)];
+      }),
+    );
   }
 
   // ---- HTTP -----------------------------------------------------------------------------------------------
@@ -277,6 +262,12 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     } catch (err) {
       if (err instanceof HttpError) {
         reply = json({ error: err.message }, err.status, err.headers);
+      } else if (err instanceof Unavailable) {
+        // Only what needs the missing store fails, and says which store it is.
+        log.warn({ err: err.message, method, route }, 'a data store is unavailable');
+        reply = json({ error: `${err.message}; try again`, unavailable: err.dependency }, 503, {
+          'Retry-After': '1',
+        });
       } else if (isUnavailable(err)) {
         log.warn({ err: String(err), method, route }, 'a data store is unavailable');
         reply = json({ error: 'a data store is unavailable; try again' }, 503, { 'Retry-After': '1' });

@@ -1,8 +1,9 @@
-// The catalog: reads from the read URL (replicas), writes to the main primary, and product pages as cached
-// objects: a page is assembled from four queries (product, price and stock, reviews, related products) and
-// kept whole in Redis (cache-aside with a TTL). A write that changes a page deletes it.
+// The catalog: reads from the read URL (replicas; the main primary while they are down), writes to the main
+// primary, and product pages as cached objects: a page is assembled from four queries (product, price and stock,
+// reviews, related products) and kept whole in Redis (cache-aside with a TTL). A write that changes a page
+// deletes it.
 import type { Logger } from 'pino';
-import type { Database, Databases } from './db.js';
+import type { Database, Databases, Reader } from './db.js';
 import { withTimeout } from './db.js';
 import type { Metrics } from './metrics.js';
 import type { RedisClient } from './redis.js';
@@ -41,31 +42,31 @@ export interface ProductPage {
 /** hit: from Redis; miss: assembled from the database (and cached); bypass: the object cache is off. */
 export type CacheStatus = 'hit' | 'miss' | 'bypass';
 
-export async function listProducts(replica: Database): Promise<ProductSummary[]> {
-  return replica.rows<ProductSummary>(
+export async function listProducts(reader: Reader): Promise<ProductSummary[]> {
+  return reader.rows<ProductSummary>(
     `SELECT p.id, p.name, p.category, i.price_cents AS priceCents, i.stock
        FROM products p JOIN inventory i ON i.product_id = p.id
       ORDER BY p.id LIMIT 200`,
   );
 }
 
-/** Assembles a product page from the replica: four queries, run in parallel. Null when there is no product. */
-export async function assembleProductPage(replica: Database, id: number): Promise<ProductPage | null> {
+/** Assembles a product page from a replica: four queries, run in parallel. Null when there is no product. */
+export async function assembleProductPage(reader: Reader, id: number): Promise<ProductPage | null> {
   const [products, inventory, reviews, related] = await Promise.all([
-    replica.rows<{ id: number; sku: string; name: string; description: string; category: string }>(
+    reader.rows<{ id: number; sku: string; name: string; description: string; category: string }>(
       'SELECT id, sku, name, description, category FROM products WHERE id = ?',
       [id],
     ),
-    replica.rows<{ priceCents: number; stock: number }>(
+    reader.rows<{ priceCents: number; stock: number }>(
       'SELECT price_cents AS priceCents, stock FROM inventory WHERE product_id = ?',
       [id],
     ),
-    replica.rows<Review>(
+    reader.rows<Review>(
       `SELECT id, author, rating, body, created_at AS createdAt
          FROM reviews WHERE product_id = ? ORDER BY id DESC LIMIT 20`,
       [id],
     ),
-    replica.rows<{ id: number; name: string }>(
+    reader.rows<{ id: number; name: string }>(
       `SELECT r.id, r.name FROM products p JOIN products r ON r.category = p.category AND r.id <> p.id
         WHERE p.id = ? ORDER BY r.id LIMIT 4`,
       [id],
@@ -128,7 +129,7 @@ export class ProductPages {
 
   async get(id: number): Promise<{ page: ProductPage | null; cache: CacheStatus }> {
     if (!this.options.enabled)
-      return { page: await assembleProductPage(this.dbs.replica, id), cache: 'bypass' };
+      return { page: await assembleProductPage(this.dbs.catalog, id), cache: 'bypass' };
     const key = productPageKey(id);
     try {
       const cached = await withTimeout(this.redis.get(key), this.redisTimeoutMs, 'object cache timed out');
@@ -149,7 +150,7 @@ export class ProductPages {
     const inFlight = this.loading.get(id);
     if (inFlight) return inFlight;
     const load = (async () => {
-      const page = await assembleProductPage(this.dbs.replica, id);
+      const page = await assembleProductPage(this.dbs.catalog, id);
       if (page) {
         await this.store(key, page).catch((err: unknown) =>
           this.log.warn({ err: String(err) }, 'object cache write failed'),
@@ -170,7 +171,7 @@ export class ProductPages {
     const key = productPageKey(id);
     if (await withTimeout(this.redis.exists(key), this.redisTimeoutMs, 'object cache timed out'))
       return 'present';
-    const page = await assembleProductPage(this.dbs.replica, id);
+    const page = await assembleProductPage(this.dbs.catalog, id);
     if (!page) return 'absent';
     return (await this.store(key, page, { onlyIfAbsent: true })) ? 'stored' : 'present';
   }

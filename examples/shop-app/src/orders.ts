@@ -1,7 +1,9 @@
 // Orders: written to the shard that owns the customer (the main primary when unsharded) and read back from that
 // shard's read URL. Stock lives with the catalog on the main primary, so placing an order is two steps on two
 // databases: reserve the stock (one transaction on the main primary, authoritative prices), then write the
-// order (one transaction on the shard). If the second step fails the reservation is given back.
+// order (one transaction on the shard). If the second step fails the reservation is given back. An order whose
+// shard primary is known to be down fails at once (an Unavailable naming the shard: a 503) without touching the
+// stock; orders of the other shards go on.
 import type { Logger } from 'pino';
 import type { Databases } from './db.js';
 import { HttpError } from './http.js';
@@ -75,9 +77,10 @@ export async function placeOrder(
   cart: CartItem[],
 ): Promise<Order> {
   if (cart.length === 0) throw new HttpError(400, 'the cart is empty: POST /cart first');
+  const target = dbs.forCustomer(customer);
+  target.write.assertAvailable();
   const items = await reserveStock(dbs, cart);
   const totalCents = items.reduce((sum, i) => sum + i.quantity * i.priceCents, 0);
-  const target = dbs.forCustomer(customer);
   try {
     return await target.write.transaction(async (tx) => {
       const result = await tx.exec('INSERT INTO orders (customer_id, total_cents) VALUES (?, ?)', [
@@ -102,7 +105,10 @@ export async function placeOrder(
   }
 }
 
-/** Reads an order from the read URL of the customer's shard; null when it is not there (yet: replicas lag). */
+/**
+ * Reads an order from the read URL of the customer's shard (its primary while that is down); null when it is not
+ * there (yet: replicas lag).
+ */
 export async function getOrder(dbs: Databases, customer: number, id: number): Promise<Order | null> {
   const target = dbs.forCustomer(customer);
   const [orders, items] = await Promise.all([

@@ -2,8 +2,10 @@
 // only a random id (256 bits from the crypto source); the session is a Redis hash:
 //   customer    -> the customer id, once known
 //   item:<id>   -> quantity in the cart (HINCRBY: concurrent adds from two pods both count)
-// Every use pushes the expiry forward (sliding expiry).
+// Every use pushes the expiry forward (sliding expiry). Without Redis there is no session: every call then fails
+// within a second with an Unavailable naming `redis` (a 503), whether Redis refuses or hangs.
 import { randomBytes } from 'node:crypto';
+import { deadline, isUnavailable, Unavailable } from './availability.js';
 import type { RedisClient } from './redis.js';
 
 export const SESSION_COOKIE = 'shop_sid';
@@ -32,17 +34,28 @@ export class Sessions {
   constructor(
     private readonly redis: RedisClient,
     private readonly ttlSeconds = 7 * 24 * 3600,
+    private readonly timeoutMs = 1_000,
   ) {}
 
   private key = (id: string) => `shop:session:${id}`;
+
+  /** A Redis call within the time limit; an outage becomes an Unavailable naming `redis`. */
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await deadline(run(), this.timeoutMs, 'redis');
+    } catch (err) {
+      if (err instanceof Unavailable || !isUnavailable(err)) throw err;
+      throw new Unavailable('redis', err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
 
   /** The session a request's cookie names, if the id is well formed and the session exists. */
   async load(cookieValue: string | undefined): Promise<SessionData | undefined> {
     if (!cookieValue || !ID_PATTERN.test(cookieValue)) return undefined;
     const key = this.key(cookieValue);
-    const [hash] = (await this.redis.multi().hGetAll(key).expire(key, this.ttlSeconds).exec()) as unknown as [
-      Record<string, string>,
-    ];
+    const [hash] = (await this.call(() =>
+      this.redis.multi().hGetAll(key).expire(key, this.ttlSeconds).exec(),
+    )) as unknown as [Record<string, string>];
     if (!hash || Object.keys(hash).length === 0) return undefined;
     const cart: CartItem[] = [];
     for (const [field, value] of Object.entries(hash)) {
@@ -62,31 +75,35 @@ export class Sessions {
   async create(): Promise<SessionData> {
     const id = randomBytes(32).toString('base64url');
     const key = this.key(id);
-    await this.redis
-      .multi()
-      .hSet(key, 'created', new Date().toISOString())
-      .expire(key, this.ttlSeconds)
-      .exec();
+    await this.call(() =>
+      this.redis.multi().hSet(key, 'created', new Date().toISOString()).expire(key, this.ttlSeconds).exec(),
+    );
     return { id, customer: undefined, cart: [] };
   }
 
   async addItem(id: string, productId: number, quantity: number): Promise<void> {
     const key = this.key(id);
-    await this.redis.multi().hIncrBy(key, `item:${productId}`, quantity).expire(key, this.ttlSeconds).exec();
+    await this.call(() =>
+      this.redis.multi().hIncrBy(key, `item:${productId}`, quantity).expire(key, this.ttlSeconds).exec(),
+    );
   }
 
   async setCustomer(id: string, customer: number): Promise<void> {
     const key = this.key(id);
-    await this.redis.multi().hSet(key, 'customer', String(customer)).expire(key, this.ttlSeconds).exec();
+    await this.call(() =>
+      this.redis.multi().hSet(key, 'customer', String(customer)).expire(key, this.ttlSeconds).exec(),
+    );
   }
 
   /** Takes ordered quantities out of the cart, atomically; items added meanwhile stay. */
   async removeItems(id: string, items: CartItem[]): Promise<void> {
     if (items.length === 0) return;
-    await this.redis.eval(REMOVE_ITEMS, {
-      keys: [this.key(id)],
-      arguments: items.flatMap((item) => [`item:${item.productId}`, String(item.quantity)]),
-    });
+    await this.call(() =>
+      this.redis.eval(REMOVE_ITEMS, {
+        keys: [this.key(id)],
+        arguments: items.flatMap((item) => [`item:${item.productId}`, String(item.quantity)]),
+      }),
+    );
   }
 
   cookie(id: string): string {

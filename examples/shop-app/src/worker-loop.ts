@@ -60,7 +60,7 @@ export function createWorker(config: Config, options: WorkerOptions = {}): ShopW
   async function pass(): Promise<WarmPass> {
     const started = Date.now();
     await connected();
-    const ids = (await listProducts(dbs.replica)).map((p) => p.id);
+    const ids = (await listProducts(dbs.catalog)).map((p) => p.id);
     const result: WarmPass = { products: ids.length, stored: 0, present: 0, failed: 0, ms: 0 };
     let next = 0;
     const lane = async () => {
