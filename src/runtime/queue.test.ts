@@ -131,6 +131,58 @@ describe('WorkQueue', () => {
     expect(runs).toBe(2);
   });
 
+  it('runs a key at the earliest of its pending delays: a later, shorter delay wins over an earlier, longer one', async () => {
+    const ran: number[] = [];
+    const q = new WorkQueue({
+      name: 't',
+      concurrency: 1,
+      handler: async () => void ran.push(performance.now()),
+    });
+    const start = performance.now();
+    q.addAfter('k', 600_000); // e.g. a resync far away
+    q.addAfter('k', 10); // then a retry's backoff
+    while (ran.length === 0 && performance.now() - start < 1000) await tick(5);
+    expect(ran).toHaveLength(1);
+    expect(ran[0]! - start).toBeLessThan(500);
+    await q.shutdown();
+  });
+
+  it('keeps the earlier deadline when a longer delay is asked for later, and runs the key once', async () => {
+    let runs = 0;
+    const q = new WorkQueue({ name: 't', concurrency: 1, handler: async () => void runs++ });
+    q.addAfter('k', 20);
+    q.addAfter('k', 600_000);
+    await tick(80);
+    expect(runs).toBe(1);
+    q.addAfter('k', 20); // nothing left pending from the longer delay: a new one arms again
+    await tick(80);
+    expect(runs).toBe(2);
+    await q.shutdown();
+  });
+
+  it('a requeueAfter after a failure retry does not postpone the retry', async () => {
+    // A handler that first asks for a long requeue, then (on a later event) fails: the retry must come at
+    // its backoff, not at the requeue's far deadline.
+    let runs = 0;
+    const q = new WorkQueue({
+      name: 't',
+      concurrency: 1,
+      backoff: new ExponentialBackoff(5, 5),
+      handler: async () => {
+        runs++;
+        if (runs === 1) return { requeueAfterMs: 600_000 };
+        if (runs === 2) throw new Error('transient');
+      },
+    });
+    q.add('k');
+    await q.idle();
+    q.add('k'); // an event
+    const start = performance.now();
+    while (runs < 3 && performance.now() - start < 1000) await tick(5);
+    expect(runs).toBe(3);
+    await q.shutdown();
+  });
+
   it('shutdown waits for in-flight work and drops the rest', async () => {
     const gate = deferred();
     const done: string[] = [];

@@ -24,7 +24,7 @@ export class WorkQueue {
   private readonly waiting = new Map<string, number>(); // key -> time added (queue order = insertion order)
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>(); // added while processing
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>(); // key -> pending delay
   private readonly idleWaiters: (() => void)[] = [];
   private readonly backoff: ExponentialBackoff;
   private active = 0;
@@ -48,17 +48,25 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Enqueues a key after a delay; an earlier pending delay for the same key wins. */
+  /**
+   * Enqueues a key after a delay. A key has at most one pending delay and the earliest deadline wins (as in
+   * client-go's delaying queue): a short retry asked for after a long requeue replaces it, a longer one is ignored.
+   */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
-    if (this.timers.has(key)) return;
+    const due = performance.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   get depth(): number {
@@ -78,7 +86,7 @@ export class WorkQueue {
   /** Stops taking work, drops waiting keys and resolves when in-flight handlers are done. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.waiting.clear();
     this.dirty.clear();
