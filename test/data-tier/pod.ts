@@ -1,6 +1,6 @@
 // A database pod, emulated on real MariaDB processes from the objects buildDatabase returns: the files of the
 // ConfigMap as mounted, the container's command (start.sh, up to where it execs the image's entrypoint), the
-// entrypoint's first start (initialize, root password without binary log, /docker-entrypoint-initdb.d
+// entrypoint's first start (initialize, root password and root host without binary log, /docker-entrypoint-initdb.d
 // scripts, restart) and later starts, the probes' scripts. Only the
 // paths (mount points → directories of the test) and the primary's address (Service → 127.0.0.1:port) differ.
 // When the tests run as root, the container runs as its securityContext's user, as the kubelet would run it,
@@ -241,6 +241,20 @@ export class DatabasePod {
     });
     this.port = this.server.port;
     if (!fresh) return;
+    // The image's root accounts: root@localhost with the password (above), no other that
+    // mariadb-install-db made, and root@<root host>, which the official images create unless it is localhost
+    // (their default is '%').
+    await this.server.query(
+      "SET SESSION sql_log_bin = 0; DROP USER IF EXISTS root@'127.0.0.1', root@'::1'; EXECUTE IMMEDIATE CONCAT('DROP USER IF EXISTS root@\\'', @@hostname, '\\'')",
+    );
+    const env = this.environment();
+    const rootHost = env.MARIADB_ROOT_HOST || env.MYSQL_ROOT_HOST || '%';
+    if (rootHost !== 'localhost') {
+      await this.server.query(
+        "SET SESSION sql_log_bin = 0; CREATE USER 'root'@? IDENTIFIED BY ?; GRANT ALL ON *.* TO 'root'@? WITH GRANT OPTION",
+        [rootHost, env.MYSQL_ROOT_PASSWORD, rootHost],
+      );
+    }
     // The entrypoint's first start: initdb scripts against the temporary server, then a restart.
     const initdb = this.local('/docker-entrypoint-initdb.d');
     for (const file of readdirSync(initdb).sort()) {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import { freePort, sleep } from '../services/ports.js';
 import { withDatabase } from '../fixtures/scalable-app.js';
 import {
@@ -66,6 +67,22 @@ describe('a primary and two replicas from the generated config and bootstrap', (
     for (const p of [primary, ...replicas]) {
       expect(await waitForProbe(p, true)).toMatchObject({ code: 0 });
       expect(await p.probe('liveness')).toMatchObject({ code: 0 });
+    }
+  });
+
+  it('refuses root over TCP, even with the right password; root on the local socket works', async () => {
+    for (const p of [primary, ...replicas]) {
+      const tcp = mysql.createConnection({
+        host: '127.0.0.1',
+        port: p.server!.port,
+        user: 'root',
+        password: CREDENTIALS.rootPassword,
+      });
+      await expect(tcp).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+      expect(await p.server!.query('SELECT CURRENT_USER() AS me')).toEqual([{ me: 'root@localhost' }]);
+      expect(
+        await p.server!.query<{ host: string }[]>("SELECT Host AS host FROM mysql.user WHERE User = 'root'"),
+      ).toEqual([{ host: 'localhost' }]);
     }
   });
 

@@ -5,8 +5,8 @@
 # directory; this is that subset:
 #   1. mariadb-install-db into the configured datadir;
 #   2. a temporary server on the Unix socket only (no networking, replication not started);
-#   3. the root password from MARIADB_ROOT_PASSWORD or MYSQL_ROOT_PASSWORD, root@localhost and root@'%', not
-#      binary-logged;
+#   3. the root password from MARIADB_ROOT_PASSWORD or MYSQL_ROOT_PASSWORD, root@localhost and
+#      root@<MARIADB_ROOT_HOST or MYSQL_ROOT_HOST, default '%'> unless that is localhost, not binary-logged;
 #   4. /docker-entrypoint-initdb.d/*.sh (run when executable, sourced otherwise) and *.sql, in name order;
 #   5. the temporary server stops; then `exec "$@"` starts the real server.
 # A data directory that holds a database already goes straight to step 5.
@@ -51,15 +51,21 @@ if [[ ! -d "${DATADIR%/}/mysql" ]]; then
 
   escaped="${root_password//\\/\\\\}"
   escaped="${escaped//\'/\\\'}"
+  root_host="${MARIADB_ROOT_HOST:-${MYSQL_ROOT_HOST:-%}}"
+  [[ $root_host != *"'"* && $root_host != *\\* ]] || die "the root host '$root_host' holds a quote or a backslash"
+  root_elsewhere=''
+  if [[ $root_host != localhost ]]; then
+    root_elsewhere="CREATE USER 'root'@'${root_host}' IDENTIFIED BY '${escaped}';
+GRANT ALL ON *.* TO 'root'@'${root_host}' WITH GRANT OPTION;
+GRANT PROXY ON ''@'%' TO 'root'@'${root_host}' WITH GRANT OPTION;"
+  fi
   mariadb --socket="$SOCKET" --user=root --protocol=socket <<SQL
 SET @@SESSION.SQL_LOG_BIN=0;
 SET @@SESSION.SQL_MODE=REPLACE(@@SESSION.SQL_MODE, 'NO_BACKSLASH_ESCAPES', '');
 DROP USER IF EXISTS root@'127.0.0.1', root@'::1';
 EXECUTE IMMEDIATE CONCAT('DROP USER IF EXISTS root@\'', @@hostname, '\'');
 SET PASSWORD FOR 'root'@'localhost' = PASSWORD('${escaped}');
-CREATE USER 'root'@'%' IDENTIFIED BY '${escaped}';
-GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;
-GRANT PROXY ON ''@'%' TO 'root'@'%' WITH GRANT OPTION;
+${root_elsewhere}
 SQL
 
   client_options() { printf '[client]\nuser=root\npassword="%s"\n' "${escaped//\"/\\\"}"; }
