@@ -90,7 +90,7 @@ async function shopBecomesReady(appNs: string, logs: string[]) {
     );
   } catch (err) {
     const conditions = getObj('sapp', appNs, 'shop')?.status?.conditions ?? [];
-    const warnings = logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-10);
+    const warnings = logs.filter((l) => /"level":"(warn|error|fatal)"/.test(l)).slice(-10);
     throw new Error(
       `${(err as Error).message}\nconditions: ${JSON.stringify(conditions, null, 1)}\noperator warnings:\n${warnings.join('\n')}`,
       { cause: err },
