@@ -1,15 +1,21 @@
 // Every object the builders produce, for every example and every edge case of BUILD_CASES, is accepted by a real
 // API server: a server-side apply dry run with strict field validation, in a test namespace. Nothing is created.
 //
+// The namespace enforces the `restricted` Pod Security Standard. Pod Security admission checks workloads
+// (Deployments, StatefulSets) only with warn and audit, and enforces on Pods alone, so each pod template is
+// also dry-run as the Pod its controller would create.
+//
 // HTTPRoute (gateway.networking.k8s.io) is checked only when its CRD can be installed: the test cluster has no
 // Gateway API CRDs and this repository does not vendor them. Point SAPP_GATEWAY_API_CRDS at a Gateway API
 // experimental-channel install file (v1.2 or later: cookie sessionPersistence is an experimental field) to
 // include HTTPRoutes; the CRDs then stay installed in that cluster.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { V1PodTemplateSpec, V1StatefulSetSpec } from '@kubernetes/client-node';
 import { buildAll } from '../src/builders/index.js';
 import { FIELD_MANAGER } from '../src/builders/meta.js';
 import type { BuildContext, K8sObject } from '../src/builders/types.js';
 import { BUILD_CASES, buildContext, exampleContexts } from './fixtures/build-context.js';
+import { withCache, withDatabase } from './fixtures/scalable-app.js';
 import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 
 const GATEWAY_API_CRDS = process.env.SAPP_GATEWAY_API_CRDS;
@@ -24,9 +30,15 @@ const CASES: [string, BuildContext][] = [
   ...BUILD_CASES.map(({ name, mods }): [string, BuildContext] => [name, buildContext(...mods)]),
 ];
 
+const RESTRICTED = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+};
+
 let ns: string;
 beforeAll(() => {
   ns = createNamespace('builders');
+  kubectl(['label', 'namespace', ns, ...Object.entries(RESTRICTED).map(([k, v]) => `${k}=${v}`)]);
   if (GATEWAY_API_CRDS) {
     kubectl(['apply', '--server-side', '-f', GATEWAY_API_CRDS]);
     kubectl([
@@ -60,6 +72,29 @@ function dryRun(objects: readonly K8sObject[]): string[] {
   return result.stdout.split('\n').filter((line) => line !== '');
 }
 
+/**
+ * The Pod each workload's controller would create from its template: a StatefulSet's pods also get a volume
+ * for each claim template (the claim of ordinal 0).
+ */
+function podsOf(objects: readonly K8sObject[]): K8sObject[] {
+  return objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+    .map((o) => {
+      const spec = o.spec as { template: V1PodTemplateSpec } & Partial<V1StatefulSetSpec>;
+      const claims = (spec.volumeClaimTemplates ?? []).map((c) => ({
+        name: c.metadata!.name!,
+        persistentVolumeClaim: { claimName: `${c.metadata!.name}-${o.metadata.name}-0` },
+      }));
+      const pod = spec.template.spec!;
+      return {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${o.metadata.name}-0`, labels: { ...spec.template.metadata?.labels } },
+        spec: { ...pod, volumes: [...(pod.volumes ?? []), ...claims] },
+      };
+    });
+}
+
 describe('built objects pass a server-side dry run', () => {
   it.each(CASES)('%s', (_name, ctx) => {
     const objects = buildAll(ctx).filter((o) => !(o.kind in NOT_VALIDATED));
@@ -68,7 +103,29 @@ describe('built objects pass a server-side dry run', () => {
     expect(accepted).toHaveLength(objects.length);
     for (const o of objects) expect(accepted).toContainEqual(expect.stringContaining(`/${o.metadata.name}`));
   });
+});
 
+describe('every pod template is admitted under the restricted Pod Security Standard', () => {
+  it.each(CASES)('%s', (_name, ctx) => {
+    const pods = podsOf(buildAll(ctx));
+    expect(pods.length).toBeGreaterThan(0);
+    expect(dryRun(pods)).toEqual(pods.map((p) => `pod/${p.metadata.name}`));
+  });
+
+  it('a pod template that is not restricted fails the check (the check can fail)', () => {
+    const ctx = buildContext(withDatabase(), withCache());
+    for (const kind of ['Deployment', 'StatefulSet']) {
+      const workload = buildAll(ctx).find((o) => o.kind === kind)!;
+      const [pod] = podsOf([workload]) as [
+        K8sObject & { spec: { containers: { securityContext?: object }[] } },
+      ];
+      pod.spec.containers[0]!.securityContext = { allowPrivilegeEscalation: true };
+      expect(() => dryRun([pod])).toThrow(/violates PodSecurity "restricted:latest"/);
+    }
+  });
+});
+
+describe('the dry run', () => {
   it('an object the API server rejects fails the dry run (the check can fail)', () => {
     const [deployment] = buildAll(buildContext()).filter((o) => o.kind === 'Deployment');
     const broken = { ...deployment!, spec: { ...(deployment!.spec as object), replicas: 'two' } };
