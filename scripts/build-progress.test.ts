@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 const script = join(import.meta.dirname, '..', 'hack', 'build-binaries.sh');
 
+/** The progress lines of a run with the given stubs; the run itself must succeed. */
 function runWithFakeBuilds(stubs: string): string[] {
   const cache = mkdtempSync(join(tmpdir(), 'build-progress-'));
   try {
@@ -20,6 +21,7 @@ function runWithFakeBuilds(stubs: string): string[] {
         timeout: 30_000,
       },
     );
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
     return r.stderr.split('\n').filter((l) => l.includes('done]'));
   } finally {
     rmSync(cache, { recursive: true, force: true });
