@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 APT_PACKAGES=(openssl ca-certificates curl git make jq)
 # Extra Debian packages for the data-tier and e2e suites are appended by their owners below.
 APT_PACKAGES+=(mariadb-server mariadb-client redis-server strace)
+# The e2e smoke test's load balancer (cookie stickiness in front of two shop instances).
+APT_PACKAGES+=(haproxy)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -18,7 +20,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts these as system services on install; the tests run their own instances on their own ports.
-  for svc in mariadb redis-server; do
+  for svc in mariadb redis-server haproxy; do
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi
