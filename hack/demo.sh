@@ -26,7 +26,9 @@ kubectl get namespace shop >/dev/null 2>&1 || kubectl create namespace shop
 if [[ -f "$STATE/operator.pid" ]] && kill -0 "$(cat "$STATE/operator.pid")" 2>/dev/null; then
   echo "demo: operator already running (pid $(cat "$STATE/operator.pid"))"
 else
-  LEADER_ELECT=false HTTP_PORT=18080 HTTP_HOST=127.0.0.1 \
+  # Only the demo's namespace: `make test` on the same cluster afterwards must not see its apps reconciled by
+  # the demo's operator (each test file runs its own operator for its own namespace).
+  WATCH_NAMESPACE=shop LEADER_ELECT=false HTTP_PORT=18080 HTTP_HOST=127.0.0.1 \
     nohup tsx src/cli.ts start >.local/logs/demo-operator.log 2>&1 &
   echo $! >"$STATE/operator.pid"
   echo "demo: operator started (pid $!, logs .local/logs/demo-operator.log, metrics http://127.0.0.1:18080/metrics)"
