@@ -43,14 +43,31 @@ export async function startInProcess(
   });
 }
 
+/** Sums a counter's samples from a metrics registry text, keyed by one of its labels. */
+function counterBy(metricsText: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const sample = new RegExp(`^${name}\\{([^}]*)\\} (\\d+)`);
+  for (const line of metricsText.split('\n')) {
+    const m = sample.exec(line);
+    if (!m) continue;
+    const key = new RegExp(`${label}="([^"]*)"`).exec(m[1]!)?.[1];
+    if (key !== undefined) out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/** rest_client_requests_total by method (GET, POST, PUT, PATCH, DELETE; lists are GETs), every status code. */
+export const requestsByMethod = (metricsText: string) =>
+  counterBy(metricsText, 'rest_client_requests_total', 'method');
+
+/** controller_runtime_reconcile_total by result (success, error, requeue_after, ...). */
+export const reconcilesByResult = (metricsText: string) =>
+  counterBy(metricsText, 'controller_runtime_reconcile_total', 'result');
+
 /** Sum of rest_client_requests_total for the write methods, from a metrics registry text. */
 export function writeRequests(metricsText: string): number {
-  let total = 0;
-  for (const line of metricsText.split('\n')) {
-    const m = /^rest_client_requests_total\{[^}]*method="(POST|PUT|PATCH|DELETE)"[^}]*\} (\d+)/.exec(line);
-    if (m) total += Number(m[2]);
-  }
-  return total;
+  const m = requestsByMethod(metricsText);
+  return (m.POST ?? 0) + (m.PUT ?? 0) + (m.PATCH ?? 0) + (m.DELETE ?? 0);
 }
 
 export interface OperatorProcess {
@@ -100,11 +117,20 @@ async function boundPort(child: ChildProcess, logFile: string, timeoutMs: number
   throw new Error(`operator did not listen within ${timeoutMs} ms; log:\n${tail(logFile)}`);
 }
 
-/** Starts `scalable-app-operator start` as a child process; logs go to .local/logs. */
+/** The preload that logs the child's requests and can SIGKILL it at its k-th write (see request-log.mjs). */
+export const REQUEST_LOG_PRELOAD = join(REPO_ROOT, 'test/harness/request-log.mjs');
+
+/**
+ * Starts `scalable-app-operator start` as a child process; logs go to .local/logs. With SAPP_TEST_REQUEST_LOG,
+ * SAPP_TEST_KILL_AT_WRITE or SAPP_TEST_KILL_PATHS in `env`, the request-log preload is loaded into it.
+ */
 export async function startProcess(
   namespace: string,
   env: Record<string, string> = {},
 ): Promise<OperatorProcess> {
+  const preload = Object.keys(env).some((k) => k.startsWith('SAPP_TEST_'))
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${REQUEST_LOG_PRELOAD}`.trim() }
+    : {};
   const logs = join(REPO_ROOT, '.local/logs');
   mkdirSync(logs, { recursive: true });
   const logFile = join(logs, `operator-${namespace}-${process.pid}-${procCount++}.log`);
@@ -117,6 +143,7 @@ export async function startProcess(
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       LEADER_ELECT: 'false',
+      ...preload,
       ...env,
     },
     stdio: ['ignore', out, out],
