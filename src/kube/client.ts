@@ -3,8 +3,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
-import type { Metrics } from '../runtime/metrics.js';
-import type { TokenBucket } from '../runtime/rate-limiter.js';
 import { ApiError } from './errors.js';
 
 export type Verb = 'GET' | 'LIST' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -16,9 +14,20 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** Where requests are counted: client-go's rest_client metrics (the runtime's Metrics has them). */
+export interface RequestMetrics {
+  restRequests: { inc(labels: { code: string; method: string }): void };
+  restLatency: { observe(labels: { verb: string }, seconds: number): void };
+}
+
+/** Paces writes: `take` resolves when one more write may go (the runtime's TokenBucket is one). */
+export interface WriteLimiter {
+  take(): Promise<void>;
+}
+
 export interface KubeClientOptions {
-  metrics?: Metrics;
-  writeLimiter?: TokenBucket;
+  metrics?: RequestMetrics;
+  writeLimiter?: WriteLimiter;
   /** Called for every request with its verb (tests count writes with it). */
   onRequest?: (verb: Verb, path: string, status: number) => void;
   timeoutMs?: number;

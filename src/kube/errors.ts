@@ -13,7 +13,3 @@ export class ApiError extends Error {
 
 export const isNotFound = (err: unknown) => err instanceof ApiError && err.status === 404;
 export const isConflict = (err: unknown) => err instanceof ApiError && err.status === 409;
-export const isForbidden = (err: unknown) => err instanceof ApiError && err.status === 403;
-/** Errors that may succeed on retry (server busy, restarting, network). */
-export const isTransient = (err: unknown) =>
-  !(err instanceof ApiError) || err.status >= 500 || err.status === 429 || err.status === 409;

@@ -1,4 +1,6 @@
 // The kinds the operator reads and writes, and their REST paths.
+import { API_VERSION, KIND, PLURAL } from '../api/v1alpha1/index.js';
+
 export interface ResourceType {
   apiVersion: string;
   kind: string;
@@ -8,9 +10,9 @@ export interface ResourceType {
 }
 
 export const SCALABLE_APP: ResourceType = {
-  apiVersion: 'scalable.dev/v1alpha1',
-  kind: 'ScalableApp',
-  plural: 'scalableapps',
+  apiVersion: API_VERSION,
+  kind: KIND,
+  plural: PLURAL,
   owned: false,
 };
 
