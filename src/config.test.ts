@@ -7,8 +7,9 @@ describe('loadConfig', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config).toMatchObject({
-      watchNamespace: undefined,
+      watchNamespaces: undefined,
       concurrency: 4,
+      resyncPeriodMs: 600_000,
       leaderElection: { enabled: true, namespace: 'default', leaseDurationMs: 15000, renewDeadlineMs: 10000 },
       http: { port: 8080 },
       api: { qps: 20, burst: 40 },
@@ -20,6 +21,11 @@ describe('loadConfig', () => {
     [{ CONCURRENCY: 'many' }, 'CONCURRENCY'],
     [{ LEADER_ELECT: 'maybe' }, 'LEADER_ELECT'],
     [{ WATCH_NAMESPACE: 'Not_A_Namespace' }, 'WATCH_NAMESPACE'],
+    [{ WATCH_NAMESPACE: 'shop,Team_A' }, 'WATCH_NAMESPACE'],
+    [{ WATCH_NAMESPACE: 'shop,,blog' }, 'WATCH_NAMESPACE'],
+    [{ WATCH_NAMESPACE: `shop,${'a'.repeat(64)}` }, 'WATCH_NAMESPACE'],
+    [{ RESYNC_PERIOD_SECONDS: '-1' }, 'RESYNC_PERIOD_SECONDS'],
+    [{ RESYNC_PERIOD_SECONDS: 'hourly' }, 'RESYNC_PERIOD_SECONDS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HTTP_PORT: '70000' }, 'HTTP_PORT'],
   ])('rejects %j naming %s', (env, name) => {
@@ -41,8 +47,32 @@ describe('loadConfig', () => {
       LEADER_ELECT: 'false',
     });
     expect(r.ok && r.config).toMatchObject({
-      watchNamespace: 'shop',
+      watchNamespaces: ['shop'],
       leaderElection: { enabled: false, namespace: 'ops', identity: expect.stringMatching(/^op-0_/) },
     });
+  });
+
+  it.each([
+    ['shop,blog', ['shop', 'blog']],
+    [' shop , blog ', ['shop', 'blog']],
+    ['shop,blog,shop', ['shop', 'blog']],
+    ['', undefined],
+  ])('reads WATCH_NAMESPACE=%j as the namespaces %j (undefined: all)', (value, namespaces) => {
+    const r = loadConfig({ WATCH_NAMESPACE: value });
+    expect(r.ok && r.config.watchNamespaces).toEqual(namespaces);
+  });
+
+  it('names the offending namespace of a list', () => {
+    const r = loadConfig({ WATCH_NAMESPACE: 'shop,Team_A' });
+    expect(!r.ok && r.message).toContain("'Team_A'");
+  });
+
+  it('reads the resync period; 0 turns the periodic resync off', () => {
+    const at = (v: string) => {
+      const r = loadConfig({ RESYNC_PERIOD_SECONDS: v });
+      return r.ok ? r.config.resyncPeriodMs : r.message;
+    };
+    expect(at('30')).toBe(30_000);
+    expect(at('0')).toBe(0);
   });
 });

@@ -11,13 +11,31 @@ const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** `a,b`: the namespaces to watch (spaces around names allowed, duplicates dropped); empty or unset: all. */
+const namespaceList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (!value?.trim()) return undefined;
+    const names = value.split(',').map((n) => n.trim());
+    for (const name of names) {
+      if (!DNS_LABEL.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${name}' is not a namespace name (a DNS-1123 label): give a comma-separated list of namespaces, or nothing to watch all`,
+        });
+        return z.NEVER;
+      }
+    }
+    return [...new Set(names)];
+  });
+
 export const configSchema = z
   .object({
-    WATCH_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'must be one namespace name (empty watches all)' })
-      .optional()
-      .or(z.literal('').transform(() => undefined)),
+    WATCH_NAMESPACE: namespaceList,
+    RESYNC_PERIOD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
     CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     LEADER_ELECT: bool(true),
     LEASE_NAMESPACE: z.string().min(1).optional(),
@@ -35,7 +53,9 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_SECONDS: seconds(25),
   })
   .transform((c) => ({
-    watchNamespace: c.WATCH_NAMESPACE,
+    watchNamespaces: c.WATCH_NAMESPACE,
+    /** Every cached ScalableApp is reconciled again this often (0: never), as client-go informers resync. */
+    resyncPeriodMs: c.RESYNC_PERIOD_SECONDS * 1000,
     concurrency: c.CONCURRENCY,
     leaderElection: {
       enabled: c.LEADER_ELECT,

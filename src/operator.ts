@@ -48,7 +48,8 @@ export async function startOperator({
     log,
     metrics,
     concurrency: config.concurrency,
-    namespace: config.watchNamespace,
+    namespaces: config.watchNamespaces,
+    resyncPeriodMs: config.resyncPeriodMs,
     generatePassword: opts.generatePassword,
   });
   let leading = !config.leaderElection.enabled;
@@ -62,7 +63,7 @@ export async function startOperator({
     config.http.port,
     config.http.host,
   );
-  log.info({ port: http.port, namespace: config.watchNamespace ?? '(all)' }, 'operator starting');
+  log.info({ port: http.port, namespaces: config.watchNamespaces ?? '(all)' }, 'operator starting');
 
   let elector: LeaderElector | undefined;
   const stop = async () => {

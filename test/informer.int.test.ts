@@ -1,5 +1,6 @@
 // The informer on a real API server: an idle watch (past client-node's 30 s inactivity abort) still delivers
-// the next event within a second, and a restart of the API server is survived without a flood of requests.
+// the next event within a second, a restart of the API server is survived without a flood of requests, and the
+// resync period hands every cached object back (so the operator reconciles every app again, unprompted).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,9 +10,9 @@ import { OWNED_TYPES } from '../src/kube/resources.js';
 import { rootLogger } from '../src/log.js';
 import { Informer } from '../src/runtime/informer.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
+import { startInProcess } from './harness/operator.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
 import { eventually, sleep } from './harness/wait.js';
-import { pino } from 'pino';
 import { Writable } from 'node:stream';
 
 const configMaps = OWNED_TYPES.find((t) => t.kind === 'ConfigMap')!;
@@ -162,12 +163,12 @@ describe('informer behind a partition', () => {
 
 describe('informer for a resource the API server does not serve', () => {
   it('says which CRD is missing, at error level, and keeps retrying', async () => {
-    const lines: { level: number; msg: string }[] = [];
-    const log = pino(
-      { level: 'warn' },
+    const lines: { level: string; msg: string }[] = [];
+    const log = rootLogger(
+      'warn',
       new Writable({
         write(chunk: Buffer, _enc, done) {
-          lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+          lines.push(JSON.parse(chunk.toString()) as { level: string; msg: string });
           done();
         },
       }),
@@ -183,7 +184,7 @@ describe('informer for a resource the API server does not serve', () => {
     try {
       await eventually('two attempts logged', () => lines.length >= 2, { timeoutMs: 10_000 });
       expect(lines[0]).toMatchObject({
-        level: 50,
+        level: 'error',
         msg: expect.stringContaining('does not serve Absent (absent.scalable.dev/v1): is its CRD installed?'),
       });
       expect(missing.hasSynced).toBe(false);
@@ -191,4 +192,72 @@ describe('informer for a resource the API server does not serve', () => {
       await missing.stop();
     }
   }, 20_000);
+});
+
+describe('resync period', () => {
+  it('hands every cached object to the handler again each period, as a resync, with nothing changed', async () => {
+    createConfigMap('resynced');
+    const kc = loadKubeConfig(process.env.KUBECONFIG);
+    const resyncing = new Informer({
+      type: configMaps,
+      kubeConfig: kc,
+      client,
+      log: rootLogger('error'),
+      namespace: ns,
+      labelSelector: 'test=informer',
+      resyncPeriodMs: 300,
+    });
+    const seen: { type: string; name: string }[] = [];
+    resyncing.on((type, obj) => seen.push({ type, name: obj.metadata!.name! }));
+    try {
+      await resyncing.start();
+      await resyncing.waitForSync();
+      await sleep(1100);
+      const resyncs = seen.filter((e) => e.type === 'resync' && e.name === 'resynced').length;
+      expect(resyncs).toBeGreaterThanOrEqual(2);
+      expect(resyncs).toBeLessThanOrEqual(4);
+      // Every cached object, each period: as many resyncs of each as of this one (give or take a period in flight).
+      const cached = resyncing.list(ns).length;
+      expect(seen.filter((e) => e.type === 'resync').length).toBeGreaterThanOrEqual(
+        resyncs * cached - cached,
+      );
+    } finally {
+      await resyncing.stop();
+    }
+    // Stopped: no more.
+    const after = seen.length;
+    await sleep(700);
+    expect(seen.length).toBe(after);
+  }, 30_000);
+
+  it('makes the operator reconcile every app again each RESYNC_PERIOD_SECONDS, though nothing changed', async () => {
+    const appNs = createNamespace('resync');
+    const op = await startInProcess(appNs, { RESYNC_PERIOD_SECONDS: '1' });
+    const reconciles = async () => {
+      const text = await op.metrics.registry.metrics();
+      let n = 0;
+      for (const m of text.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)$/gm))
+        n += Number(m[1]);
+      return n;
+    };
+    try {
+      kubectl(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'scalable.dev/v1alpha1',
+          kind: 'ScalableApp',
+          metadata: { name: 'idle', namespace: appNs },
+          spec: { paused: true, web: { image: 'scalable-shop:0.1.0' } },
+        }),
+      });
+      await eventually('first reconcile', async () => (await reconciles()) >= 1, { timeoutMs: 20_000 });
+      await sleep(1500); // let the passes the creation caused (status written, its update event) settle
+      await op.controller.queue.idle();
+      const before = await reconciles();
+      await sleep(3500);
+      expect((await reconciles()) - before).toBeGreaterThanOrEqual(2);
+    } finally {
+      await op.stop();
+      deleteNamespace(appNs);
+    }
+  }, 60_000);
 });

@@ -1,5 +1,7 @@
 // The ScalableApp controller: informers for the app and every owned kind (owned ones selected by the
-// managed-by label), events mapped to the owning app's key, a work queue, and the reconciler.
+// managed-by label), one per kind cluster-wide or one per kind and watched namespace, events mapped to the
+// owning app's key, a work queue, and the reconciler. Every resync period the ScalableApp informers hand each
+// cached app back, so every app is reconciled again though nothing changed (controller-runtime's SyncPeriod).
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KIND } from '../api/v1alpha1/index.js';
@@ -28,14 +30,16 @@ export interface ControllerOptions {
   log: Logger;
   metrics: Metrics;
   concurrency: number;
-  /** Watch one namespace; all when undefined. */
-  namespace?: string;
+  /** Watch these namespaces; all when undefined. */
+  namespaces?: readonly string[];
+  /** Every cached app is enqueued again this often; 0 or undefined: never. */
+  resyncPeriodMs?: number;
   /** For tests: a fixed password generator. */
   generatePassword?: () => string;
 }
 
 export class Controller {
-  readonly caches = new Caches();
+  readonly caches = new Caches<Informer>();
   readonly queue: WorkQueue;
   readonly reconciler: Reconciler;
   private running = false;
@@ -63,20 +67,27 @@ export class Controller {
     const types: ResourceType[] = [SCALABLE_APP, ...OWNED_TYPES];
     for (const t of OPTIONAL_OWNED_TYPES) if (await this.served(t)) types.push(t);
     for (const type of types) {
-      const informer = new Informer({
-        type,
-        kubeConfig: this.opts.kubeConfig,
-        client: this.opts.client,
-        log: this.opts.log,
-        namespace: this.opts.namespace,
-        labelSelector: type.owned ? `${MANAGED_BY_LABEL}=${MANAGED_BY}` : undefined,
-      });
-      informer.on((_event, obj) => this.enqueueFor(obj));
-      this.caches.add(informer);
+      for (const namespace of this.namespaces) {
+        const informer = new Informer({
+          type,
+          kubeConfig: this.opts.kubeConfig,
+          client: this.opts.client,
+          log: this.opts.log,
+          namespace,
+          labelSelector: type.owned ? `${MANAGED_BY_LABEL}=${MANAGED_BY}` : undefined,
+          // Owned objects map to their app, so resyncing the apps revisits everything.
+          resyncPeriodMs: type === SCALABLE_APP ? this.opts.resyncPeriodMs : undefined,
+        });
+        informer.on((_event, obj) => this.enqueueFor(obj));
+        this.caches.add(informer);
+      }
     }
     await Promise.all(this.caches.all.map((i) => i.start()));
     await Promise.all(this.caches.all.map((i) => i.waitForSync()));
-    this.opts.log.info({ kinds: this.caches.kinds }, 'caches synced');
+    this.opts.log.info(
+      { kinds: this.caches.kinds, namespaces: this.opts.namespaces ?? '(all)' },
+      'caches synced',
+    );
   }
 
   get synced(): boolean {
@@ -86,13 +97,18 @@ export class Controller {
   /** Starts reconciling (call once leader): every known app is enqueued. */
   startWorkers(): void {
     this.running = true;
-    for (const app of this.caches.informer(KIND)?.list() ?? []) this.enqueueFor(app);
+    for (const app of this.caches.list(KIND)) this.enqueueFor(app);
   }
 
   async stop(): Promise<void> {
     this.running = false;
     await this.queue.shutdown();
     await Promise.all(this.caches.all.map((i) => i.stop()));
+  }
+
+  /** The namespaces informers are started for: each watched one, or `undefined` once for all. */
+  private get namespaces(): readonly (string | undefined)[] {
+    return this.opts.namespaces ?? [undefined];
   }
 
   private enqueueFor(obj: KubernetesObject): void {
@@ -128,18 +144,20 @@ export class Controller {
     }
   }
 
-  /** Whether an optional kind (e.g. HTTPRoute) is served by this cluster. */
+  /** Whether an optional kind (e.g. HTTPRoute) is served by this cluster and readable where we watch. */
   private async served(t: ResourceType): Promise<boolean> {
-    try {
-      await this.opts.client.request('LIST', collectionPath(t, this.opts.namespace), { query: { limit: 1 } });
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      this.opts.log.warn(
-        { kind: t.kind, err: String(err) },
-        'cannot tell whether this kind is served; not watching it',
-      );
-      return false;
+    for (const namespace of this.namespaces) {
+      try {
+        await this.opts.client.request('LIST', collectionPath(t, namespace), { query: { limit: 1 } });
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        this.opts.log.warn(
+          { kind: t.kind, namespace, err: String(err) },
+          'cannot tell whether this kind is served; not watching it',
+        );
+        return false;
+      }
     }
+    return true;
   }
 }

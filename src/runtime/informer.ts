@@ -1,6 +1,7 @@
 // An informer: a cache of one resource type kept current by list + watch (client-node's ListWatch), with what
 // the bare ListWatch lacks: it restarts itself after errors (API server restarts, network) with backoff,
-// tells when its first list has been cached, and reports events to one handler.
+// tells when its first list has been cached, reports events to its handlers, and (client-go's resync period)
+// hands every cached object to them again every period, so a level-based controller revisits each one.
 import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.js';
@@ -8,7 +9,8 @@ import { isNotFound } from '../kube/errors.js';
 import { collectionPath, type ResourceType } from '../kube/resources.js';
 import { ExponentialBackoff } from './backoff.js';
 
-export type EventType = 'add' | 'update' | 'delete';
+/** `resync`: no change, the periodic re-delivery of a cached object. */
+export type EventType = 'add' | 'update' | 'delete' | 'resync';
 
 export interface InformerOptions {
   type: ResourceType;
@@ -19,6 +21,8 @@ export interface InformerOptions {
   labelSelector?: string;
   /** Watch one namespace only; all namespaces when undefined. */
   namespace?: string;
+  /** Every this many ms, every cached object is handed to the handlers as a `resync` event; 0 or unset: never. */
+  resyncPeriodMs?: number;
 }
 
 interface ListResponse<T> {
@@ -36,6 +40,7 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
   private syncWaiters: (() => void)[] = [];
   private stopped = true;
   private restartTimer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
   lists = 0;
 
   constructor(private readonly opts: InformerOptions) {
@@ -66,18 +71,28 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     return this.opts.type.kind;
   }
 
+  get namespace(): string | undefined {
+    return this.opts.namespace;
+  }
+
   on(handler: (type: EventType, obj: T) => void): void {
     this.handlers.push(handler);
   }
 
   async start(): Promise<void> {
     this.stopped = false;
+    if (this.opts.resyncPeriodMs) {
+      clearInterval(this.resyncTimer);
+      this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncPeriodMs);
+      this.resyncTimer.unref();
+    }
     await this.listWatch.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    clearInterval(this.resyncTimer);
     await this.listWatch.stop();
   }
 
@@ -104,6 +119,12 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
     obj.apiVersion ??= this.opts.type.apiVersion;
     obj.kind ??= this.opts.type.kind;
     for (const h of this.handlers) h(type, obj);
+  }
+
+  /** Hands every cached object to the handlers again (nothing before the first list is cached). */
+  private resync(): void {
+    if (this.stopped || !this.synced) return;
+    for (const obj of this.listWatch.list()) for (const h of this.handlers) h('resync', obj);
   }
 
   private markSynced(): void {
