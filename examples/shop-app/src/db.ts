@@ -73,14 +73,11 @@ export class Database implements Session {
     return this.down === undefined;
   }
 
-  /** `ok`, or since when and why it is down: for /readyz's report. */
-  status(): string {
-    return this.down ? `down since ${this.down.since.toISOString()}: ${this.down.reason}` : 'ok';
-  }
-
-  /** Fails fast (an Unavailable naming the target) while the database is down. */
+  /** Fails fast (an Unavailable naming the target and why) while the database is down. */
   assertAvailable(): void {
-    if (this.down) throw new Unavailable(this.target, `down since ${this.down.since.toISOString()}`);
+    if (this.down) {
+      throw new Unavailable(this.target, `down since ${this.down.since.toISOString()} (${this.down.reason})`);
+    }
   }
 
   private markDown(err: unknown): void {
