@@ -10,9 +10,9 @@ import { credentialsFromSecret, credentialsSecretName, hasCredentials } from '..
 import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
 import { databaseEndpoints } from '../builders/database/index.js';
 import { exposureSummary } from '../builders/exposure/summary.js';
-import { buildAll } from '../builders/index.js';
+import { BuildError, buildAll } from '../builders/index.js';
 import { FIELD_MANAGER, INSTANCE_LABEL } from '../builders/meta.js';
-import type { K8sObject } from '../builders/types.js';
+import type { Credentials, K8sObject } from '../builders/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { ApiError, isNotFound } from '../kube/errors.js';
 import { SCALABLE_APP, objectKey, objectPath, resourceFor } from '../kube/resources.js';
@@ -72,7 +72,9 @@ export class Reconciler {
       return this.invalid(raw, transitions.map((v) => `${v.path}: ${v.message}`).join('; '), log, outcome);
     }
 
-    const desired = buildAll({ app, credentials: await this.credentials(app) });
+    const built = this.build(app, await this.credentials(app));
+    if (!built.ok) return this.invalid(raw, built.message, log, outcome);
+    const desired = built.objects;
     let error: { reason: string; message: string } | undefined;
     if (!app.spec.paused) {
       try {
@@ -102,6 +104,16 @@ export class Reconciler {
       throw new Error(error.message); // transient: retry with backoff (status already says Degraded)
     }
     return { ...outcome, requeueAfterMs: RESYNC_MS };
+  }
+
+  /** The desired objects; an object a builder refuses is an invalid spec (its message names the field). */
+  private build(app: ScalableApp, credentials: Credentials) {
+    try {
+      return { ok: true as const, objects: buildAll({ app, credentials }) };
+    } catch (err) {
+      if (err instanceof BuildError) return { ok: false as const, message: err.message };
+      throw err;
+    }
   }
 
   /** Existing credentials win (cache first, then a live read before ever generating). */
