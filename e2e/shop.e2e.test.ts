@@ -10,7 +10,7 @@
 // SAPP_E2E_AFTER_SCALE_SECONDS (load kept on after the first new pod is Ready, default 30).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
-import { shardForKey } from '../src/builders/sharding.js';
+import { shardForKey } from '../src/api/sharding.js';
 import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
 import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually, sleep } from '../test/harness/wait.js';

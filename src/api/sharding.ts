@@ -1,8 +1,8 @@
 // The shard map: a key hashes to one of SHARD_BUCKETS virtual buckets, and the map assigns every bucket to a
 // shard. The operator publishes the bucket count in the binding; the app imports shardForKey to route a key.
-import { SHARD_BUCKETS } from './endpoints.js';
 
-export { SHARD_BUCKETS };
+/** Virtual buckets the shard map assigns to shards; the app hashes a key to a bucket, the map names the shard. */
+export const SHARD_BUCKETS = 1024;
 
 const utf8 = new TextEncoder();
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildContext, editedContext, TEST_CREDENTIALS } from '../../test/fixtures/build-context.js';
 import { withCache, withDatabase, withShards } from '../../test/fixtures/scalable-app.js';
-import { bindingChecksum, bindingSecretName, bindingValues, buildBinding, needsBinding } from './binding.js';
+import { bindingChecksum, bindingValues, buildBinding, needsBinding } from './binding.js';
+import { bindingSecretName } from './names.js';
 import { BuildError } from './types.js';
 
 const PW = encodeURIComponent(TEST_CREDENTIALS.appPassword);

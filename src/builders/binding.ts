@@ -3,17 +3,16 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { DatabaseSpec, ScalableApp } from '../api/v1alpha1/index.js';
+import { SHARD_BUCKETS } from '../api/sharding.js';
+import { cacheEndpoint, type Endpoint, MYSQL_PORT } from './endpoints.js';
+import { objectMeta } from './meta.js';
 import {
-  cacheEndpoint,
+  bindingSecretName,
   databasePrimaryServiceName,
   databaseReplicasServiceName,
-  type Endpoint,
-  MYSQL_PORT,
-  SHARD_BUCKETS,
   shardPrimaryServiceName,
   shardReplicasServiceName,
-} from './endpoints.js';
-import { childName, objectMeta } from './meta.js';
+} from './names.js';
 import { BuildError, type BuildContext, type Credentials, type K8sObject } from './types.js';
 
 /** The MySQL user the app connects as (created by the database builder's init). */
@@ -23,8 +22,6 @@ export const APP_USER = 'app';
 export const BINDING_CHECKSUM_ANNOTATION = 'scalable.dev/binding-checksum';
 
 export type BindingSecret = V1Secret & K8sObject & { data: Record<string, string> };
-
-export const bindingSecretName = (app: ScalableApp) => childName(app, 'binding');
 
 /** True when there is a binding for the pods to load: some data tier component is enabled. */
 export const needsBinding = (app: ScalableApp) =>

@@ -4,7 +4,8 @@
 // Delete: with Retain (also the default without a database, like the cache's volume) it outlives the app,
 // because data without its password is lost data, and re-creating the app picks the same passwords up again.
 import type { ScalableApp } from '../api/v1alpha1/index.js';
-import { childName, objectMeta } from './meta.js';
+import { objectMeta } from './meta.js';
+import { credentialsSecretName } from './names.js';
 import type { BuildContext, Credentials, K8sObject } from './types.js';
 
 export const CREDENTIAL_KEYS = {
@@ -13,8 +14,6 @@ export const CREDENTIAL_KEYS = {
   appPassword: 'MYSQL_APP_PASSWORD',
   cachePassword: 'REDIS_PASSWORD',
 } as const satisfies Record<keyof Credentials, string>;
-
-export const credentialsSecretName = (app: ScalableApp) => childName(app, 'credentials');
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -1,15 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildContext } from '../../test/fixtures/build-context.js';
 import { withName } from '../../test/fixtures/scalable-app.js';
+import { cacheEndpoint, formatEndpoint } from './endpoints.js';
 import {
-  cacheEndpoint,
   cacheServiceName,
   databasePrimaryServiceName,
   databaseReplicasServiceName,
-  formatEndpoint,
   shardPrimaryServiceName,
   shardReplicasServiceName,
-} from './endpoints.js';
+} from './names.js';
 
 describe('data tier Service names', () => {
   const { app } = buildContext();

@@ -7,13 +7,14 @@ import {
   withDatabase,
   withWorkers,
 } from '../../test/fixtures/scalable-app.js';
-import { bindingSecretName, needsBinding } from './binding.js';
+import { needsBinding } from './binding.js';
 import type { ScalableApp } from '../api/v1alpha1/index.js';
 import { buildCache } from './cache/index.js';
-import { buildCredentialsSecret, credentialsSecretName } from './credentials.js';
+import { buildCredentialsSecret } from './credentials.js';
 import { buildDatabase } from './database/index.js';
 import { buildAll } from './index.js';
 import { labels, ownerReference } from './meta.js';
+import { bindingSecretName, credentialsSecretName } from './names.js';
 import type { BuildContext, K8sObject } from './types.js';
 
 const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;

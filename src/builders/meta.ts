@@ -1,6 +1,5 @@
-// Labels, selectors, owner references and names shared by every builder.
+// Labels, selectors, owner references and object metadata shared by every builder.
 import { API_VERSION, KIND, type ScalableApp } from '../api/v1alpha1/index.js';
-import { dnsName, MAX_NAME } from './names.js';
 import type { ObjectMeta, OwnerReference } from './types.js';
 
 export const MANAGED_BY = 'scalable-app-operator';
@@ -68,7 +67,3 @@ export function objectMeta(
     ownerReferences: [ownerReference(app)],
   };
 }
-
-/** The name of a child object: `<app>-<suffix...>`, DNS-1123, cut with a hash when too long. */
-export const childName = (app: ScalableApp, ...suffix: string[]) =>
-  dnsName([app.metadata.name!, ...suffix], MAX_NAME);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { resourceRequirements } from './pod-scheduling.js';
+import { resourceRequirements } from './resources.js';
 
-type Case = { name: string; in: Parameters<typeof resourceRequirements>[0]; out: object };
+type Case = { name: string; in: Parameters<typeof resourceRequirements>[0]; out: object | undefined };
 
 describe('resourceRequirements', () => {
   it.each<Case>([
@@ -13,6 +13,7 @@ describe('resourceRequirements', () => {
       out: { requests: { cpu: '1' }, limits: { cpu: '2', memory: '512Mi' } },
     },
     { name: 'nothing', in: {}, out: {} },
+    { name: 'no resources in the spec', in: undefined, out: undefined },
   ])('$name', ({ in: resources, out }) => {
     expect(resourceRequirements(resources)).toEqual(out);
   });

@@ -1,7 +1,7 @@
 // Shards on real MariaDB servers: independent primaries from the generated config, and the shard map
 // routing keys to them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { shardForKey } from '../../src/builders/sharding.js';
+import { shardForKey } from '../../src/api/sharding.js';
 import { withDatabase, withShards } from '../fixtures/scalable-app.js';
 import { APP_DATABASE, appQuery } from './clients.js';
 import { builtDatabase } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 // The operator's published shard map: the app must route exactly as the operator says.
-import * as operator from '../../../src/builders/sharding.js';
+import * as operator from '../../../src/api/sharding.js';
 import { bucketForKey, fnv1a32, hashKey, shardForKey, shardMap } from './shards.js';
 
 const BUCKETS = 1024;

@@ -2,7 +2,8 @@
 // binding Secret loaded whole with envFrom.
 import type { V1EnvFromSource, V1EnvVar, V1EnvVarSource } from '@kubernetes/client-node';
 import type { ScalableApp, WebSpec } from '../../api/v1alpha1/index.js';
-import { bindingSecretName, needsBinding } from '../binding.js';
+import { needsBinding } from '../binding.js';
+import { bindingSecretName } from '../names.js';
 import { BuildError } from '../types.js';
 
 type UserEnv = WebSpec['env'];

@@ -2,7 +2,7 @@
 import type { V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
 import type { AutoscalingSpec, ScalableApp, WebSpec } from '../../api/v1alpha1/index.js';
 import { type Component, objectMeta } from '../meta.js';
-import { BuildError, type BuildContext, type K8sObject } from '../types.js';
+import { BuildError, type K8sObject } from '../types.js';
 
 export type HorizontalPodAutoscaler = V2HorizontalPodAutoscaler & K8sObject;
 

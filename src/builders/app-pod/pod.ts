@@ -1,16 +1,19 @@
 // The pod template shared by the app's Deployments (web and workers): restricted security, a writable /tmp,
 // spread across nodes, and the binding checksum that rolls the pods when the binding changes.
-import type { V1Container, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { BINDING_CHECKSUM_ANNOTATION, bindingChecksum, buildBinding } from '../binding.js';
 import { type Component, labels, selectorLabels } from '../meta.js';
-import type { BuildContext } from '../types.js';
-import { spreadAcrossNodes } from './pod-scheduling.js';
+import type { BuildContext, K8sObject } from '../types.js';
+import { spreadAcrossNodes } from './scheduling.js';
 import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tmpMount,
   tmpVolume,
-} from './pod-security.js';
+} from './security.js';
+
+/** A Deployment of the app's pods (web or workers). */
+export type Deployment = V1Deployment & K8sObject;
 
 /** The pod-template annotations: the binding's checksum when the pods load the binding, else none. */
 export function bindingAnnotations(ctx: BuildContext): Record<string, string> | undefined {

@@ -1,18 +1,5 @@
-// What the scheduler sees of an app pod: its resource requests and limits, and how its replicas spread.
-import type { V1ResourceRequirements, V1TopologySpreadConstraint } from '@kubernetes/client-node';
-import type { WebSpec } from '../../api/v1alpha1/index.js';
-
-type Resources = WebSpec['resources'];
-
-const quantities = (list: Record<string, string | number> | undefined) =>
-  list && Object.fromEntries(Object.entries(list).map(([k, v]) => [k, String(v)]));
-
-/** The spec's resources in the container shape (quantities as strings, as the API returns them). */
-export function resourceRequirements(resources: Resources): V1ResourceRequirements {
-  const requests = quantities(resources.requests);
-  const limits = quantities(resources.limits);
-  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
-}
+// How the replicas of an app pod spread over the nodes.
+import type { V1TopologySpreadConstraint } from '@kubernetes/client-node';
 
 /**
  * Spread the replicas across nodes, preferring but not requiring it (ScheduleAnyway): a small cluster still

@@ -2,10 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1StatefulSet } from '@kubernetes/client-node';
 import { TEST_CREDENTIALS, buildContext, editedContext } from '../../../test/fixtures/build-context.js';
 import { withCache, withDatabase, withName } from '../../../test/fixtures/scalable-app.js';
-import { cacheServiceName } from '../endpoints.js';
-import { MAX_STATEFULSET_NAME } from '../names.js';
+import { CONFIG_HASH_ANNOTATION } from '../data-tier/stateful.js';
+import { cacheServiceName, MAX_STATEFULSET_NAME } from '../names.js';
 import type { K8sObject } from '../types.js';
-import { CONFIG_HASH_ANNOTATION } from '../database/stateful.js';
 import { buildCache } from './index.js';
 
 const objects = (...mods: Parameters<typeof buildContext>) => buildCache(buildContext(...mods));

@@ -3,21 +3,15 @@
 // No PodDisruptionBudget: for a single pod, minAvailable 1 blocks every node drain forever and
 // maxUnavailable 1 allows everything, so a budget would either break drains or say nothing. A drain restarts
 // Redis on another node with its volume (AOF), which is the availability a single Redis has.
-import type { CacheSpec, ScalableApp } from '../../api/v1alpha1/index.js';
-import { cacheServiceName, REDIS_PORT } from '../endpoints.js';
-import { childName, objectMeta, selectorLabels } from '../meta.js';
+import type { CacheSpec } from '../../api/v1alpha1/index.js';
+import { requireIdentity, service } from '../data-tier/stateful.js';
+import { REDIS_PORT } from '../endpoints.js';
+import { objectMeta, selectorLabels } from '../meta.js';
+import { cacheNames } from '../names.js';
 import { type BuildContext, BuildError, type K8sObject } from '../types.js';
-import { requireIdentity, service, statefulSetName } from '../database/stateful.js';
 import { cacheConfigData } from './config.js';
 import { quantityBytes, redisBytes } from './memory.js';
-import { type CacheNames, cacheStatefulSet } from './statefulset.js';
-
-export const cacheNames = (app: ScalableApp): CacheNames => ({
-  statefulSet: statefulSetName(app, 'cache'),
-  headless: childName(app, 'cache', 'headless'),
-  client: cacheServiceName(app),
-  config: childName(app, 'cache', 'config'),
-});
+import { cacheStatefulSet } from './statefulset.js';
 
 /** Redis must evict before the container reaches its memory limit, or the kernel kills it instead. */
 function checkMaxMemory(cache: CacheSpec): void {

@@ -2,26 +2,20 @@
 // persistence is none.
 import type { V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import type { CacheSpec, ScalableApp } from '../../api/v1alpha1/index.js';
-import { labels, objectMeta, selectorLabels } from '../meta.js';
-import { REDIS_PORT } from '../endpoints.js';
-import type { K8sObject } from '../types.js';
+import { CREDENTIAL_KEYS } from '../credentials.js';
 import {
   CONFIG_HASH_ANNOTATION,
   configHash,
   containerSecurityContext,
   podSecurityContext,
-  resourceRequirements,
   volumeClaimTemplate,
-} from '../database/stateful.js';
-import { CREDENTIAL_KEYS, credentialsSecretName } from '../credentials.js';
+} from '../data-tier/stateful.js';
+import { REDIS_PORT } from '../endpoints.js';
+import { labels, objectMeta, selectorLabels } from '../meta.js';
+import { type CacheNames, credentialsSecretName } from '../names.js';
+import { resourceRequirements } from '../resources.js';
+import type { K8sObject } from '../types.js';
 import { CONFIG_DIR } from './config.js';
-
-export interface CacheNames {
-  statefulSet: string;
-  headless: string;
-  client: string;
-  config: string;
-}
 
 const DATA_DIR = '/data';
 

@@ -1,16 +1,14 @@
 // What the data tier's StatefulSets share (Redis and MySQL/MariaDB): the restricted security context, volume
-// claims, resources, config hashes and Services.
+// claims, config hashes and Services.
 import { createHash } from 'node:crypto';
 import type {
   V1PersistentVolumeClaim,
   V1PodSecurityContext,
-  V1ResourceRequirements,
   V1SecurityContext,
   V1Service,
 } from '@kubernetes/client-node';
 import type { ScalableApp } from '../../api/v1alpha1/index.js';
 import { type Component, objectMeta } from '../meta.js';
-import { dnsName, MAX_STATEFULSET_NAME } from '../names.js';
 import { BuildError, type K8sObject } from '../types.js';
 
 /** The official redis, mysql and mariadb images run their server as uid/gid 999. */
@@ -26,10 +24,6 @@ export function requireIdentity(app: ScalableApp): void {
   if (!app.metadata.namespace)
     throw new BuildError('metadata.namespace', 'is required: the objects live in it');
 }
-
-/** The name of a StatefulSet: `<app>-<suffix...>`, short enough for its pods' controller-revision-hash label. */
-export const statefulSetName = (app: ScalableApp, ...suffix: string[]) =>
-  dnsName([app.metadata.name!, ...suffix], MAX_STATEFULSET_NAME);
 
 /** Pod Security Standards "restricted": non-root with a fixed uid, seccomp RuntimeDefault. */
 export const podSecurityContext = (): V1PodSecurityContext => ({
@@ -64,21 +58,6 @@ export const volumeClaimTemplate = (name: string, storage: Storage): V1Persisten
     ...(storage.storageClassName ? { storageClassName: storage.storageClassName } : {}),
   },
 });
-
-type ResourceList = Record<string, string | number>;
-
-const quantities = (list: ResourceList | undefined) =>
-  list && Object.fromEntries(Object.entries(list).map(([k, v]) => [k, String(v)]));
-
-/** The spec's resources in the Kubernetes shape (quantities as strings), or undefined when none are set. */
-export function resourceRequirements(
-  resources: { requests?: ResourceList | undefined; limits?: ResourceList | undefined } | undefined,
-): V1ResourceRequirements | undefined {
-  if (!resources) return undefined;
-  const requests = quantities(resources.requests);
-  const limits = quantities(resources.limits);
-  return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
-}
 
 /** A short, stable hash of a ConfigMap's data (keys sorted). */
 export function configHash(data: Record<string, string>): string {

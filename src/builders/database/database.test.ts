@@ -7,7 +7,7 @@ import { CREDENTIAL_KEYS } from '../credentials.js';
 import { ROLE_LABEL, SHARD_LABEL } from '../meta.js';
 import { MAX_STATEFULSET_NAME } from '../names.js';
 import type { K8sObject } from '../types.js';
-import { CONFIG_HASH_ANNOTATION } from './stateful.js';
+import { CONFIG_HASH_ANNOTATION } from '../data-tier/stateful.js';
 import { buildDatabase, databaseEndpoints } from './index.js';
 
 type StatefulSetSpec = NonNullable<V1StatefulSet['spec']>;

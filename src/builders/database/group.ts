@@ -14,9 +14,10 @@ import type { DatabaseSpec, ScalableApp } from '../../api/v1alpha1/index.js';
 import { MYSQL_PORT } from '../endpoints.js';
 import { objectMeta, selectorLabels } from '../meta.js';
 import type { K8sObject } from '../types.js';
-import { type Group, groupLabels, type Role } from './groups.js';
+import { service, volumeClaimTemplate } from '../data-tier/stateful.js';
+import type { Role } from '../names.js';
+import { type Group, groupLabels } from './groups.js';
 import { type ConfigRef, databasePodTemplate } from './pod.js';
-import { service, volumeClaimTemplate } from './stateful.js';
 
 function statefulSet(
   app: ScalableApp,

@@ -1,25 +1,9 @@
 // Replication groups: the main group (`<app>-db-*`) and one per shard (`<app>-db-shard-<i>-*`), each a primary
-// with read replicas. Here: their names, labels and server-id ranges.
+// with read replicas. Here: their names (from names.ts), labels and server-id ranges.
 import type { DatabaseSpec, ScalableApp } from '../../api/v1alpha1/index.js';
-import {
-  databasePrimaryServiceName,
-  databaseReplicasServiceName,
-  shardPrimaryServiceName,
-  shardReplicasServiceName,
-} from '../endpoints.js';
-import { childName, ROLE_LABEL, SHARD_LABEL } from '../meta.js';
+import { ROLE_LABEL, SHARD_LABEL } from '../meta.js';
+import { databaseRoleNames, type Role, type RoleNames } from '../names.js';
 import { BuildError } from '../types.js';
-import { statefulSetName } from './stateful.js';
-
-export type Role = 'primary' | 'replica';
-
-export interface RoleNames {
-  statefulSet: string;
-  /** The headless governing Service of the StatefulSet. */
-  headless: string;
-  /** The client Service: the write Service of the primary, the read Service of the replicas. */
-  service: string;
-}
 
 export interface Group {
   /** Shard index, or undefined for the main group. */
@@ -44,14 +28,6 @@ export const groupLabels = (group: Group, role?: Role): Record<string, string> =
   ...(role ? { [ROLE_LABEL]: role } : {}),
 });
 
-function roleNames(app: ScalableApp, prefix: string[], role: Role, service: string): RoleNames {
-  return {
-    statefulSet: statefulSetName(app, ...prefix, role),
-    headless: childName(app, ...prefix, role, 'headless'),
-    service,
-  };
-}
-
 function group(app: ScalableApp, db: DatabaseSpec, shard: number | undefined): Group {
   const [replicas, replicasField] =
     shard === undefined
@@ -64,25 +40,14 @@ function group(app: ScalableApp, db: DatabaseSpec, shard: number | undefined): G
     );
   }
   const block = SERVER_ID_BLOCK * (shard === undefined ? 0 : shard + 1);
-  const prefix = shard === undefined ? ['db'] : ['db', 'shard', String(shard)];
   return {
     shard,
     shardLabel: shard === undefined ? 'main' : String(shard),
     replicas,
     serverIdBase: { primary: block + 1, replica: block + REPLICA_OFFSET },
     names: {
-      primary: roleNames(
-        app,
-        prefix,
-        'primary',
-        shard === undefined ? databasePrimaryServiceName(app) : shardPrimaryServiceName(app, shard),
-      ),
-      replica: roleNames(
-        app,
-        prefix,
-        'replica',
-        shard === undefined ? databaseReplicasServiceName(app) : shardReplicasServiceName(app, shard),
-      ),
+      primary: databaseRoleNames(app, shard, 'primary'),
+      replica: databaseRoleNames(app, shard, 'replica'),
     },
   };
 }

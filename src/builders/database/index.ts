@@ -7,24 +7,22 @@
 // (so a replica added long after the primary purged its binary logs still catches up) and replicates from
 // there. Passwords reach the pods only as secretKeyRefs to the binding Secret.
 import type { ScalableApp } from '../../api/v1alpha1/index.js';
+import { configHash, requireIdentity } from '../data-tier/stateful.js';
+import { type Endpoint, MYSQL_PORT } from '../endpoints.js';
+import { objectMeta } from '../meta.js';
 import {
+  databaseConfigMapName,
   databasePrimaryServiceName,
   databaseReplicasServiceName,
-  type Endpoint,
-  MYSQL_PORT,
   shardPrimaryServiceName,
   shardReplicasServiceName,
-} from '../endpoints.js';
-import { childName, objectMeta } from '../meta.js';
+} from '../names.js';
 import type { BuildContext, K8sObject } from '../types.js';
 import { databaseConfigData } from './assets.js';
 import { buildGroup } from './group.js';
 import { groups } from './groups.js';
-import { configHash, requireIdentity } from './stateful.js';
 
 export { REPLICATION_USER } from './pod.js';
-
-export const databaseConfigMapName = (app: ScalableApp) => childName(app, 'db', 'config');
 
 /** The database objects of an app; empty when the database is absent or disabled. */
 export function buildDatabase({ app }: BuildContext): K8sObject[] {

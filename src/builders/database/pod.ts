@@ -5,16 +5,17 @@ import type { V1EnvVar, V1PodTemplateSpec, V1Probe } from '@kubernetes/client-no
 import type { DatabaseSpec, ScalableApp } from '../../api/v1alpha1/index.js';
 import { DEFAULT_IMAGES } from '../../api/v1alpha1/index.js';
 import { APP_USER } from '../binding.js';
-import { CREDENTIAL_KEYS, credentialsSecretName } from '../credentials.js';
-import { MYSQL_PORT } from '../endpoints.js';
-import { labels, selectorLabels } from '../meta.js';
+import { CREDENTIAL_KEYS } from '../credentials.js';
 import {
   CONFIG_HASH_ANNOTATION,
   containerSecurityContext,
   podSecurityContext,
-  resourceRequirements,
-} from './stateful.js';
-import { type Group, groupLabels, type Role } from './groups.js';
+} from '../data-tier/stateful.js';
+import { MYSQL_PORT } from '../endpoints.js';
+import { labels, selectorLabels } from '../meta.js';
+import { credentialsSecretName, type Role } from '../names.js';
+import { resourceRequirements } from '../resources.js';
+import { type Group, groupLabels } from './groups.js';
 
 /** The replication account, the same on every server of every group (the app's account is APP_USER). */
 export const REPLICATION_USER = 'replicator';

@@ -2,7 +2,7 @@
 // session persistence on its rule when sessionAffinity is Cookie.
 import { objectMeta } from '../meta.js';
 import { BuildError, type BuildContext, type K8sObject } from '../types.js';
-import { webName } from '../web/deployment.js';
+import { webName } from '../names.js';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 

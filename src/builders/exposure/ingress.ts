@@ -2,7 +2,7 @@
 import type { V1Ingress } from '@kubernetes/client-node';
 import { objectMeta } from '../meta.js';
 import { BuildError, type BuildContext, type K8sObject } from '../types.js';
-import { HTTP_PORT_NAME, webName } from '../web/deployment.js';
+import { HTTP_PORT_NAME, webName } from '../names.js';
 import { cookieControllers, nginxCookieAnnotations } from './cookie-affinity.js';
 
 export type Ingress = V1Ingress & K8sObject;

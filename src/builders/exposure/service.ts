@@ -2,7 +2,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { objectMeta, selectorLabels } from '../meta.js';
 import type { BuildContext, K8sObject } from '../types.js';
-import { HTTP_PORT_NAME, webName } from '../web/deployment.js';
+import { HTTP_PORT_NAME, webName } from '../names.js';
 import { cookieControllers, traefikCookieAnnotations } from './cookie-affinity.js';
 
 export type Service = V1Service & K8sObject;

@@ -2,7 +2,8 @@
 // The web tier's ingress is not restricted (its clients are the load balancers and proxies of the cluster).
 import type { ScalableApp } from '../../api/v1alpha1/index.js';
 import { MYSQL_PORT, REDIS_PORT } from '../endpoints.js';
-import { type Component, childName, objectMeta, selectorLabels } from '../meta.js';
+import { type Component, objectMeta, selectorLabels } from '../meta.js';
+import { networkPolicyName } from '../names.js';
 import type { BuildContext, K8sObject } from '../types.js';
 
 interface PodSelectorPeer {
@@ -31,7 +32,7 @@ function allowFrom(
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: objectMeta(app, component, childName(app, component === 'cache' ? 'cache' : 'db', 'ingress')),
+    metadata: objectMeta(app, component, networkPolicyName(app, component)),
     spec: {
       podSelector: { matchLabels: selectorLabels(app, component) },
       policyTypes: ['Ingress'],

@@ -4,8 +4,8 @@ import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
 import type { ScalableApp } from '../../api/v1alpha1/index.js';
 import { type Component, objectMeta, selectorLabels } from '../meta.js';
 import type { BuildContext, K8sObject } from '../types.js';
-import { webName } from '../web/deployment.js';
-import { enabledWorkers, workersName } from '../workers/deployment.js';
+import { webName, workersName } from '../names.js';
+import { enabledWorkers } from '../workers/deployment.js';
 
 export type PodDisruptionBudget = V1PodDisruptionBudget & K8sObject;
 

@@ -9,7 +9,8 @@ import {
 } from '../../../test/fixtures/scalable-app.js';
 import { BINDING_CHECKSUM_ANNOTATION } from '../binding.js';
 import { BuildError } from '../types.js';
-import { buildWebDeployment, STARTUP_FAILURE_THRESHOLD, webName } from './deployment.js';
+import { webName } from '../names.js';
+import { buildWebDeployment, STARTUP_FAILURE_THRESHOLD } from './deployment.js';
 
 const build = (...mods: Parameters<typeof buildContext>) => buildWebDeployment(buildContext(...mods));
 const podSpec = (d: ReturnType<typeof build>) => d.spec!.template.spec!;

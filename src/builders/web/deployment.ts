@@ -1,19 +1,12 @@
 // The web Deployment `<app>-web`: identical, stateless clones of the app behind the load balancer.
-import type { V1Deployment, V1Probe } from '@kubernetes/client-node';
-import type { ScalableApp, WebSpec } from '../../api/v1alpha1/index.js';
-import { childName, objectMeta, selectorLabels } from '../meta.js';
-import type { BuildContext, K8sObject } from '../types.js';
-import { bindingEnvFrom, containerEnv } from './env.js';
-import { appPodTemplate } from './pod.js';
-import { resourceRequirements } from './pod-scheduling.js';
-
-export type Deployment = V1Deployment & K8sObject;
-
-/** Name of the web Deployment, and of the objects in front of it (HPA, Service, Ingress, HTTPRoute, PDB). */
-export const webName = (app: ScalableApp) => childName(app, 'web');
-
-/** Name of the container port the Service, the probes and the Ingress refer to. */
-export const HTTP_PORT_NAME = 'http';
+import type { V1Probe } from '@kubernetes/client-node';
+import type { WebSpec } from '../../api/v1alpha1/index.js';
+import { bindingEnvFrom, containerEnv } from '../app-pod/env.js';
+import { appPodTemplate, type Deployment } from '../app-pod/pod.js';
+import { objectMeta, selectorLabels } from '../meta.js';
+import { HTTP_PORT_NAME, webName } from '../names.js';
+import { resourceRequirements } from '../resources.js';
+import type { BuildContext } from '../types.js';
 
 /** Failed startup probes tolerated before the container is restarted: 30 periods (5 minutes at 10s). */
 export const STARTUP_FAILURE_THRESHOLD = 30;
@@ -61,7 +54,7 @@ export function buildWebDeployment(ctx: BuildContext): Deployment {
         ports: [{ name: HTTP_PORT_NAME, containerPort: web.port, protocol: 'TCP' }],
         env: containerEnv(web.env, 'spec.web.env'),
         ...(envFrom ? { envFrom } : {}),
-        resources: resourceRequirements(web.resources),
+        resources: resourceRequirements(web.resources)!,
         ...probes(web.healthCheck),
       }),
     },

@@ -1,13 +1,11 @@
 // The optional workers Deployment `<app>-workers`: background processes sharing the binding with the web tier.
 import type { ScalableApp, WorkersSpec } from '../../api/v1alpha1/index.js';
-import { childName, objectMeta, selectorLabels } from '../meta.js';
+import { bindingEnvFrom, containerEnv } from '../app-pod/env.js';
+import { appPodTemplate, type Deployment } from '../app-pod/pod.js';
+import { objectMeta, selectorLabels } from '../meta.js';
+import { workersName } from '../names.js';
+import { resourceRequirements } from '../resources.js';
 import { BuildError, type BuildContext } from '../types.js';
-import type { Deployment } from '../web/deployment.js';
-import { bindingEnvFrom, containerEnv } from '../web/env.js';
-import { appPodTemplate } from '../web/pod.js';
-import { resourceRequirements } from '../web/pod-scheduling.js';
-
-export const workersName = (app: ScalableApp) => childName(app, 'workers');
 
 /** The workers spec when workers are present and enabled. */
 export const enabledWorkers = (app: ScalableApp): WorkersSpec | undefined =>
@@ -40,7 +38,7 @@ export function buildWorkersDeployment(ctx: BuildContext): Deployment | undefine
         ...(workers.args ? { args: workers.args } : {}),
         env: containerEnv(workers.env, 'spec.workers.env'),
         ...(envFrom ? { envFrom } : {}),
-        resources: resourceRequirements(workers.resources),
+        resources: resourceRequirements(workers.resources)!,
       }),
     },
   };

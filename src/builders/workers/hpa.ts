@@ -1,7 +1,8 @@
 // The workers' HorizontalPodAutoscaler `<app>-workers`, when workers.autoscaling is enabled.
+import { type HorizontalPodAutoscaler, horizontalPodAutoscaler } from '../app-pod/hpa.js';
+import { workersName } from '../names.js';
 import type { BuildContext } from '../types.js';
-import { type HorizontalPodAutoscaler, horizontalPodAutoscaler } from '../web/hpa.js';
-import { enabledWorkers, workersName } from './deployment.js';
+import { enabledWorkers } from './deployment.js';
 
 export function buildWorkersHpa({ app }: BuildContext): HorizontalPodAutoscaler | undefined {
   const workers = enabledWorkers(app);

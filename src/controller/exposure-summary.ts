@@ -1,7 +1,7 @@
 // What status says about exposure: the mechanism carrying traffic and stickiness, warnings about settings that
 // cannot work as the user expects, and the URL users reach.
 import type { ExposureSpec, ScalableApp } from '../../api/v1alpha1/index.js';
-import { webName } from '../web/deployment.js';
+import { webName } from '../names.js';
 import { cookieControllers } from './cookie-affinity.js';
 
 export interface ExposureSummary {
