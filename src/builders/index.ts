@@ -44,6 +44,5 @@ export function buildAll(ctx: BuildContext): K8sObject[] {
 
 export { bindingChecksum, buildBinding } from './binding.js';
 export { bindingSecretName } from './names.js';
-export { exposureSummary, type ExposureSummary } from './exposure/summary.js';
 export type { BuildContext, Credentials, K8sObject } from './types.js';
 export { BuildError } from './types.js';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildContext } from '../../../test/fixtures/build-context.js';
+import { buildContext } from '../../test/fixtures/build-context.js';
 import {
   withClientIPAffinity,
   withCookieAffinity,
   withExposure,
-} from '../../../test/fixtures/scalable-app.js';
-import { exposureSummary } from './summary.js';
+} from '../../test/fixtures/scalable-app.js';
+import { exposureSummary } from './exposure-summary.js';
 
 const summary = (...mods: Parameters<typeof buildContext>) => exposureSummary(buildContext(...mods).app);
 

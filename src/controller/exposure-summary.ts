@@ -1,8 +1,8 @@
 // What status says about exposure: the mechanism carrying traffic and stickiness, warnings about settings that
 // cannot work as the user expects, and the URL users reach.
-import type { ExposureSpec, ScalableApp } from '../../api/v1alpha1/index.js';
-import { webName } from '../names.js';
-import { cookieControllers } from './cookie-affinity.js';
+import type { ExposureSpec, ScalableApp } from '../api/v1alpha1/index.js';
+import { cookieControllers } from '../builders/exposure/cookie-affinity.js';
+import { webName } from '../builders/names.js';
 
 export interface ExposureSummary {
   /** e.g. "Service (ClientIP affinity)" or "Ingress nginx (cookie SAPP_AFFINITY)". */

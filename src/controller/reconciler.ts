@@ -8,7 +8,7 @@ import { transitionViolations } from '../api/v1alpha1/rules.js';
 import { credentialsFromSecret, hasCredentials } from '../builders/credentials.js';
 import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
 import { databaseEndpoints } from '../builders/database/index.js';
-import { exposureSummary } from '../builders/exposure/summary.js';
+import { exposureSummary } from './exposure-summary.js';
 import { BuildError, buildAll } from '../builders/index.js';
 import { FIELD_MANAGER, INSTANCE_LABEL } from '../builders/meta.js';
 import { bindingSecretName, credentialsSecretName } from '../builders/names.js';
