@@ -1,5 +1,5 @@
 // Which shard holds a customer's orders. It must agree exactly with the shard map the operator publishes
-// (src/builders/sharding.ts at the repository root; shards.test.ts checks that they agree), but the app is
+// (src/api/sharding.ts at the repository root; shards.test.ts checks that they agree), but the app is
 // its own image and imports nothing from the operator, so it carries its own copy of the rule:
 //
 //   hash   = FNV-1a 32-bit over the UTF-8 bytes of the key's decimal string, then the murmur3 finalizer
