@@ -4,7 +4,8 @@
 //   tsx scripts/chart-readme.ts --check   fail when the README's table is stale
 // A value's description is the comment directly above its key (the last paragraph of it). A map is documented
 // key by key when its keys have comments (image.tag, leaderElection.enabled, ...), and as one value with its
-// default shown as JSON when they do not (resources, podSecurityContext, ...).
+// default shown as JSON when they do not (resources, podSecurityContext, ...). A value's type is that of its
+// default, unless values.schema.json allows several (`watchNamespace`: string or list).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,8 +51,23 @@ const typeOf = (v: unknown) =>
           ? 'object'
           : typeof v;
 
+interface SchemaNode {
+  type?: string;
+  anyOf?: SchemaNode[];
+  properties?: Record<string, SchemaNode>;
+}
+
+const SCHEMA_TYPE_NAMES: Record<string, string> = { array: 'list' };
+
+/** The types values.schema.json allows at a dotted key when it allows more than one (anyOf), else undefined. */
+function schemaTypes(schema: SchemaNode | undefined, key: string): string | undefined {
+  const node = key.split('.').reduce<SchemaNode | undefined>((n, k) => n?.properties?.[k], schema);
+  const types = [...new Set((node?.anyOf ?? []).map((b) => b.type).filter((t) => t !== undefined))];
+  return types.length > 1 ? types.map((t) => SCHEMA_TYPE_NAMES[t] ?? t).join(' or ') : undefined;
+}
+
 /** One row per documented value of values.yaml, in file order. */
-export function valueRows(valuesYaml: string): ValueRow[] {
+export function valueRows(valuesYaml: string, schema?: SchemaNode): ValueRow[] {
   const doc = parseDocument(valuesYaml);
   if (doc.errors.length) throw new Error(`values.yaml: ${doc.errors[0]!.message}`);
   const all = doc.toJS() as Record<string, unknown>;
@@ -72,7 +88,8 @@ export function valueRows(valuesYaml: string): ValueRow[] {
         return;
       }
       const plain = key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], all);
-      rows.push({ key, type: typeOf(plain), default: plain, description: describe(comment) });
+      const type = schemaTypes(schema, key) ?? typeOf(plain);
+      rows.push({ key, type, default: plain, description: describe(comment) });
     });
   };
   if (!isMap(doc.contents)) throw new Error('values.yaml: the document is not a map');
@@ -102,7 +119,8 @@ export function withTable(readme: string, table: string): string {
 
 export function renderReadme(chartDir = CHART_DIR): { current: string; expected: string } {
   const current = readFileSync(join(chartDir, 'README.md'), 'utf8');
-  const rows = valueRows(readFileSync(join(chartDir, 'values.yaml'), 'utf8'));
+  const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8')) as SchemaNode;
+  const rows = valueRows(readFileSync(join(chartDir, 'values.yaml'), 'utf8'), schema);
   return { current, expected: withTable(current, valuesTable(rows)) };
 }
 

@@ -113,6 +113,7 @@ describe('the Deployment configures the operator through the variables it reads'
         'POD_NAME',
         'POD_NAMESPACE',
         'WATCH_NAMESPACE',
+        'RESYNC_PERIOD_SECONDS',
         'LEASE_NAMESPACE',
         'HTTP_PORT',
       ]),
@@ -122,8 +123,8 @@ describe('the Deployment configures the operator through the variables it reads'
 
 describe('values', () => {
   const valuesText = read('values.yaml');
-  const rows = valueRows(valuesText);
   const schema = JSON.parse(read('values.schema.json')) as SchemaNode;
+  const rows = valueRows(valuesText, schema);
   interface SchemaNode {
     properties?: Record<string, SchemaNode>;
     additionalProperties?: boolean | SchemaNode;
@@ -206,11 +207,26 @@ describe('scripts/chart-readme.ts', () => {
     ]);
   });
 
+  it('takes the type from values.schema.json when it allows several (watchNamespace: a string or a list)', () => {
+    const schema = {
+      properties: { watchNamespace: { anyOf: [{ type: 'string' }, { type: 'array' }] }, replicas: {} },
+    };
+    const rows = valueRows(
+      ['# Where.', "watchNamespace: ''", '# How many.', 'replicas: 2'].join('\n'),
+      schema,
+    );
+    expect(rows.map((r) => [r.key, r.type])).toEqual([
+      ['watchNamespace', 'string or list'],
+      ['replicas', 'integer'],
+    ]);
+  });
+
   it('a stale table is detected and rewritten; a README without the markers is an error', () => {
     const { expected } = renderReadme(chart);
     const stale = expected.replace('| `replicas` | integer | `2` |', '| `replicas` | integer | `3` |');
     expect(stale).not.toBe(expected);
-    expect(withTable(stale, valuesTable(valueRows(read('values.yaml'))))).toBe(expected);
+    const schema = JSON.parse(read('values.schema.json')) as Parameters<typeof valueRows>[1];
+    expect(withTable(stale, valuesTable(valueRows(read('values.yaml'), schema)))).toBe(expected);
     expect(() => withTable('# no table here', '')).toThrow('needs the markers');
   });
 });

@@ -84,6 +84,78 @@ describe('bad values fail at install with a message that names the value', () =>
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(message);
   });
+
+  it.each([
+    ['watchNamespace=["shop","Team_A"]', "at '/watchNamespace/1': 'Team_A' does not match pattern"],
+    ['watchNamespace=["shop","shop"]', "at '/watchNamespace': items at 0 and 1 are equal"],
+    ['watchNamespace="shop,Team_A"', "at '/watchNamespace': 'shop,Team_A' does not match pattern"],
+    ['watchNamespace="shop,,blog"', "at '/watchNamespace': 'shop,,blog' does not match pattern"],
+    ['watchNamespace=3', "at '/watchNamespace': 'anyOf' failed"],
+  ])('--set-json %s', (set, message) => {
+    const r = helm(['template', 'bad', CHART, '--set-json', set]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe('watchNamespace: a list, a comma-separated string, or one name (as before lists)', () => {
+  const watched = (args: string[]) => {
+    const objs = render('w', 'ops', args);
+    const deploy = objs.find((o) => o.kind === 'Deployment')!;
+    const env = (
+      deploy.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }
+    ).template.spec.containers[0]!.env;
+    return {
+      env: env.find((e) => e.name === 'WATCH_NAMESPACE')?.value,
+      roles: objs
+        .filter((o) => o.kind === 'Role' && !o.metadata.name.endsWith('-leader-election'))
+        .map((o) => o.metadata.namespace),
+      bindings: objs
+        .filter((o) => o.kind === 'RoleBinding' && !o.metadata.name.endsWith('-leader-election'))
+        .map((o) => o.metadata.namespace),
+      clusterScoped: objs.filter((o) => !o.metadata.namespace).map((o) => `${o.kind}/${o.metadata.name}`),
+    };
+  };
+
+  it.each([
+    [['--set', 'watchNamespace=shop'], 'shop'],
+    [['--set', 'watchNamespace=shop\\,blog'], 'shop,blog'],
+    [['--set-json', 'watchNamespace=" shop , blog ,shop"'], 'shop,blog'],
+    [['--set', 'watchNamespace={shop,blog}'], 'shop,blog'],
+    [['--set-json', 'watchNamespace=["shop","blog"]'], 'shop,blog'],
+  ])('%j: WATCH_NAMESPACE=%s and a Role + RoleBinding in each', (args, expected) => {
+    const names = expected.split(',');
+    expect(watched([...args, '--set', 'rbac.aggregateToDefaultRoles=false'])).toEqual({
+      env: expected,
+      roles: names,
+      bindings: names,
+      clusterScoped: [],
+    });
+  });
+
+  it.each([[[]], [['--set', 'watchNamespace=']], [['--set-json', 'watchNamespace=[]']]])(
+    '%j: every namespace, a ClusterRole and ClusterRoleBinding',
+    (args) => {
+      const w = watched([...args, '--set', 'rbac.aggregateToDefaultRoles=false']);
+      expect(w).toEqual({
+        env: '',
+        roles: [],
+        bindings: [],
+        clusterScoped: [
+          expect.stringMatching(/^ClusterRole\//),
+          expect.stringMatching(/^ClusterRoleBinding\//),
+        ],
+      });
+    },
+  );
+
+  it('with the aggregated user roles on (the default), they are the only cluster-scoped objects, bound to nobody', () => {
+    const w = watched(['--set-json', 'watchNamespace=["shop","blog"]']);
+    expect(w.clusterScoped).toEqual([
+      'ClusterRole/w-scalable-app-operator-edit',
+      'ClusterRole/w-scalable-app-operator-view',
+    ]);
+  });
 });
 
 describe.each(SCENARIOS)('rendered with ci/%s', (file) => {
@@ -93,8 +165,16 @@ describe.each(SCENARIOS)('rendered with ci/%s', (file) => {
 
   beforeAll(() => {
     releaseNs = namespace('chart-dry', RESTRICTED);
-    const values = YAML.parse(readFileSync(join(CHART, 'ci', file), 'utf8')) as { watchNamespace?: string };
-    const extra = values?.watchNamespace ? ['--set', `watchNamespace=${namespace('chart-dry-apps')}`] : [];
+    const values = YAML.parse(readFileSync(join(CHART, 'ci', file), 'utf8')) as {
+      watchNamespace?: string | string[];
+    };
+    // The scenario's namespaces are replaced by as many created here (the dry run needs them to exist).
+    const watched = values?.watchNamespace;
+    const extra = !watched
+      ? []
+      : Array.isArray(watched)
+        ? ['--set-json', `watchNamespace=${JSON.stringify(watched.map(() => namespace('chart-dry-apps')))}`]
+        : ['--set', `watchNamespace=${namespace('chart-dry-apps')}`];
     objects = render(release, releaseNs, ['--values', join(CHART, 'ci', file), ...extra]);
   });
 
@@ -387,6 +467,47 @@ describe('RBAC when watching every namespace (ClusterRole)', () => {
     const viaCanI = checks.map((c) => canI(sa, c).stdout.trim());
     expect(viaCanI).toEqual(review(sa, checks).map((a) => (a ? 'yes' : 'no')));
     expect(viaCanI).toEqual(['yes', 'yes', 'yes', 'yes', 'no', 'no', 'no', 'no']);
+  });
+});
+
+describe('RBAC when watching two namespaces (a Role in each, nothing cluster-wide)', () => {
+  let releaseNs: string;
+  let appNs: string[];
+  let otherNs: string;
+  let sa: string;
+  let lease: string;
+  let objs: Obj[];
+
+  beforeAll(() => {
+    releaseNs = namespace('chart-rbac2-op');
+    appNs = [namespace('chart-rbac2-a'), namespace('chart-rbac2-b')];
+    otherNs = namespace('chart-rbac2-other');
+    ({ sa, lease, objs } = installRbac(`rbac2-${uid()}`, releaseNs, [
+      '--set-json',
+      `watchNamespace=${JSON.stringify(appNs)}`,
+      '--set',
+      'rbac.aggregateToDefaultRoles=false',
+    ]));
+  });
+
+  it('renders no cluster-scoped RBAC object at all', () => {
+    expect(objs.filter((o) => !o.metadata.namespace).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
+  it('can do everything the operator does in each watched namespace', () => {
+    const needs = [...operatorNeeds(appNs[0]!), ...operatorNeeds(appNs[1]!), ...leaseNeeds(releaseNs, lease)];
+    expect(deniedOf(sa, needs).map(show)).toEqual([]);
+  });
+
+  it('cannot touch any other namespace, nor list across namespaces, nor do more in its own', () => {
+    const more: Check[] = [
+      ...operatorNeeds(otherNs),
+      ...operatorNeeds(releaseNs),
+      ...operatorNeeds('--all-namespaces'),
+      ...neverNeeded(appNs[0]!, releaseNs, lease),
+      ...neverNeeded(appNs[1]!, releaseNs, lease),
+    ];
+    expect(allowedOf(sa, more).map(show)).toEqual([]);
   });
 });
 

@@ -1,8 +1,8 @@
 // The operator with exactly the Helm chart's permissions: the chart's ServiceAccount and RBAC (from
 // `helm template`) are installed, the operator runs in-process with a kubeconfig that impersonates that
 // ServiceAccount (`as: system:serviceaccount:<ns>:<name>`), and examples/shop.yaml must become Ready with no
-// request forbidden (rest_client_requests_total{code="403"} stays 0, no "forbidden" in the logs). Both modes:
-// one watched namespace (Role) and every namespace (ClusterRole).
+// request forbidden (rest_client_requests_total{code="403"} stays 0, no "forbidden" in the logs). Every mode:
+// one watched namespace (a Role), two (a Role in each, nothing cluster-scoped) and every namespace (ClusterRole).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -166,6 +166,56 @@ describe('the operator with the chart RBAC for one watched namespace', () => {
     expect((await requestsByCode(run.op))['403']).toBe(1); // only the probe
     expect(forbiddenLogLines(run.logs)).toEqual([]);
   }, 30_000);
+});
+
+describe('the operator with the chart RBAC for two watched namespaces (a Role in each)', () => {
+  let releaseNs: string;
+  let appNs: [string, string];
+  let user: string;
+  let lease: string;
+  let objs: { kind: string; metadata: { name: string; namespace?: string } }[];
+
+  beforeAll(() => {
+    releaseNs = namespace('rbac2-op');
+    appNs = [namespace('rbac2-a'), namespace('rbac2-b')];
+    ({ user, lease, objs } = installChartRbac(
+      helmBin,
+      `rbac2-${uid()}`,
+      releaseNs,
+      [
+        '--set-json',
+        `watchNamespace=${JSON.stringify(appNs)}`,
+        '--set',
+        'rbac.aggregateToDefaultRoles=false',
+      ],
+      clusterObjects,
+    ));
+  });
+
+  it('the chart renders no cluster-scoped RBAC object', () => {
+    expect(objs.filter((o) => !o.metadata.namespace).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
+  it('takes examples/shop.yaml to Ready in both namespaces with no request forbidden', async () => {
+    const { op, logs } = await startAs(user, {
+      WATCH_NAMESPACE: appNs.join(','),
+      ...FAST_LEADER_ELECTION,
+      LEASE_NAMESPACE: releaseNs,
+      LEASE_NAME: lease,
+      LOG_LEVEL: 'info',
+    });
+    await eventually('leader', () => op.isLeader(), { timeoutMs: 20_000 });
+    // One informer per kind per namespace.
+    expect(op.controller.caches.informers('ScalableApp').map((i) => i.namespace)).toEqual(appNs);
+    await Promise.all(appNs.map((ns) => shopBecomesReady(ns, logs)));
+    await sleep(1000);
+    await op.controller.queue.idle();
+    expect((await requestsByCode(op))['403']).toBeUndefined();
+    expect(forbiddenLogLines(logs)).toEqual([]);
+    expect(getObj('deployment', appNs[0], 'shop-web')).toBeDefined();
+    expect(getObj('deployment', appNs[1], 'shop-web')).toBeDefined();
+    await op.stop();
+  }, 240_000);
 });
 
 describe('the operator with the chart RBAC for every namespace (ClusterRole)', () => {

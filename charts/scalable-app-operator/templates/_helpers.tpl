@@ -56,6 +56,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (include "sapp.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/*
+The watched namespaces as one comma-separated string ("" for every namespace). watchNamespace is a list
+([shop, blog]), or a string: one name (the form before lists were accepted) or several separated by commas.
+Blanks around names and empty entries are dropped, duplicates removed, order kept.
+*/}}
+{{- define "sapp.watchNamespaces" -}}
+{{- $value := .Values.watchNamespace | default "" }}
+{{- $names := list }}
+{{- $entries := $value }}
+{{- if kindIs "string" $value }}
+{{- $entries = splitList "," $value }}
+{{- end }}
+{{- range $entries }}
+{{- $name := toString . | trim }}
+{{- if and $name (not (has $name $names)) }}
+{{- $names = append $names $name }}
+{{- end }}
+{{- end }}
+{{- join "," $names }}
+{{- end }}
+
 {{/* repository:tag, or repository@digest; the tag defaults to the chart's appVersion. */}}
 {{- define "sapp.image" -}}
 {{- if .Values.image.digest }}
@@ -66,8 +87,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The operator's permissions on ScalableApps and the objects it owns, in the watched namespace (a Role) or in
-every namespace (a ClusterRole). Exact groups, resources and verbs; no wildcards. Why each rule exists:
+The operator's permissions on ScalableApps and the objects it owns, in each watched namespace (a Role there) or
+in every namespace (a ClusterRole). Exact groups, resources and verbs; no wildcards. Why each rule exists:
 */}}
 {{- define "sapp.operatorRules" -}}
 # Watch ScalableApps (informer: list + watch); the operator never writes their spec.
