@@ -1,10 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildContext } from '../../test/fixtures/build-context.js';
-import {
-  withClientIPAffinity,
-  withCookieAffinity,
-  withExposure,
-} from '../../test/fixtures/scalable-app.js';
+import { withClientIPAffinity, withCookieAffinity, withExposure } from '../../test/fixtures/scalable-app.js';
 import { exposureSummary } from './exposure-summary.js';
 
 const summary = (...mods: Parameters<typeof buildContext>) => exposureSummary(buildContext(...mods).app);

@@ -5,6 +5,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { scalableApp, withCache, type Modifier } from '../../test/fixtures/scalable-app.js';
 import type { KubeClient, RequestOptions, Verb } from '../kube/client.js';
+import { ApiError } from '../kube/errors.js';
 import { TerminalError } from '../runtime/queue.js';
 import { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
@@ -34,7 +35,14 @@ function store(kind: string, objects: KubernetesObject[]) {
 }
 
 /** A reconciler whose caches hold `objects` (the app among them) and whose API server answers `answer`. */
-function fakeReconciler(objects: KubernetesObject[], answer: (r: Request) => unknown = () => ({})): Fake {
+/** What the fake API server says by default: no object exists, every write succeeds. */
+const notFoundOrOk = (r: Request) => {
+  if (r.verb === 'GET') throw new ApiError(404, 'NotFound', `${r.path} not found`);
+  return {};
+};
+
+/** A reconciler whose caches hold `objects` (the app among them) and whose API server answers `answer`. */
+function fakeReconciler(objects: KubernetesObject[], answer: (r: Request) => unknown = notFoundOrOk): Fake {
   const requests: Request[] = [];
   const events: Fake['events'] = [];
   const client = {
@@ -105,6 +113,109 @@ describe('Reconciler', () => {
       await expect(reconciler.reconcile('shop/shop')).rejects.toThrow(TerminalError);
       const writes = requests.filter((r) => r.verb !== 'GET' && !r.path.endsWith('/status'));
       expect(writes).toEqual([]);
+    });
+  });
+
+  describe('objects that already exist', () => {
+    const isApply = (r: Request) => r.verb === 'PATCH' && !r.path.endsWith('/status');
+    const web = '/apis/apps/v1/namespaces/shop/deployments/shop-web';
+    const theirs = (owner?: string) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'shop-web',
+        namespace: 'shop',
+        labels: {
+          'app.kubernetes.io/managed-by': 'scalable-app-operator',
+          'app.kubernetes.io/instance': 'shop',
+        },
+        ...(owner
+          ? {
+              ownerReferences: [
+                {
+                  apiVersion: 'scalable.dev/v1alpha1',
+                  kind: 'ScalableApp',
+                  name: 'shop',
+                  uid: owner,
+                  controller: true,
+                },
+              ],
+            }
+          : {}),
+      },
+    });
+
+    it('a desired object missing from the caches is read once before it is created, and a 404 means create', async () => {
+      const { reconciler, requests } = fakeReconciler([stored()]);
+      const outcome = await reconciler.reconcile('shop/shop');
+      expect(outcome.created).toContain('Deployment/shop-web');
+      const gets = requests.filter((r) => r.verb === 'GET').map((r) => r.path);
+      expect(gets.filter((p) => p === web)).toHaveLength(1);
+      const firstApply = requests.findIndex((r) => isApply(r) && r.path === web);
+      expect(requests.findIndex((r) => r.verb === 'GET' && r.path === web)).toBeLessThan(firstApply);
+    });
+
+    it('an existing object without the app’s owner reference is left alone: nothing is applied, Degraded NotOwned names it, and the pass is retried', async () => {
+      const { reconciler, requests } = fakeReconciler([stored()], (r) => {
+        if (r.verb === 'GET' && r.path === web)
+          return { ...theirs(), metadata: { name: 'shop-web', namespace: 'shop' } };
+        return notFoundOrOk(r);
+      });
+      const pass = reconciler.reconcile('shop/shop');
+      await expect(pass).rejects.toThrow('Deployment shop-web exists and is not owned by this ScalableApp');
+      await expect(pass).rejects.not.toThrow(TerminalError);
+      expect(requests.filter(isApply)).toEqual([]);
+      const degraded = statusPatch(requests)?.status.conditions.find((c) => c.type === 'Degraded');
+      expect(degraded).toMatchObject({ status: 'True', reason: 'NotOwned' });
+      expect(degraded?.message).toMatch(/^Deployment shop-web exists and is not owned by this ScalableApp/);
+    });
+
+    it('an object labelled as ours but with another owner’s uid is not taken over', async () => {
+      const { reconciler, requests } = fakeReconciler([stored(), theirs('uid-someone-else')], (r) =>
+        r.verb === 'GET' && r.path === web ? theirs('uid-someone-else') : notFoundOrOk(r),
+      );
+      await expect(reconciler.reconcile('shop/shop')).rejects.toThrow(/Deployment shop-web exists/);
+      expect(requests.filter(isApply)).toEqual([]);
+    });
+
+    it('an object the cache still shows as another app’s is read again: gone means create (the cache lags)', async () => {
+      const { reconciler, requests } = fakeReconciler([stored(), theirs('uid-deleted-app')]);
+      const outcome = await reconciler.reconcile('shop/shop');
+      expect(requests.filter((r) => r.verb === 'GET' && r.path === web)).toHaveLength(1);
+      expect(outcome.created).toContain('Deployment/shop-web');
+    });
+
+    it('a failed read is an error, not an absence: nothing is applied', async () => {
+      const { reconciler, requests } = fakeReconciler([stored()], (r) => {
+        if (r.verb === 'GET') throw new ApiError(500, 'InternalError', 'etcd is down');
+        return {};
+      });
+      await expect(reconciler.reconcile('shop/shop')).rejects.toThrow('etcd is down');
+      expect(requests.filter(isApply)).toEqual([]);
+    });
+
+    it('the credentials Secret kept on Retain (our labels and name, no owner) is this app’s: its passwords stay', async () => {
+      const kept = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'shop-credentials',
+          namespace: 'shop',
+          labels: {
+            'app.kubernetes.io/managed-by': 'scalable-app-operator',
+            'app.kubernetes.io/instance': 'shop',
+          },
+        },
+        data: { REDIS_PASSWORD: Buffer.from('the-kept-password').toString('base64') },
+      };
+      const { reconciler, requests } = fakeReconciler([stored(withCache()), kept]);
+      await reconciler.reconcile('shop/shop');
+      const credentials = requests.find((r) => isApply(r) && r.path.endsWith('/secrets/shop-credentials'));
+      const data = (credentials?.opts?.body as { data: Record<string, string> }).data;
+      expect(Buffer.from(data.REDIS_PASSWORD!, 'base64').toString()).toBe('the-kept-password');
+      expect(
+        requests.filter((r) => r.verb === 'GET' && r.path.endsWith('/secrets/shop-credentials')),
+      ).toEqual([]);
     });
   });
 });

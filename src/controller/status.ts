@@ -1,259 +1,164 @@
-// Status from what is observed: per-component conditions from the live workloads, a Ready summary, replica
-// counts for kubectl and the scale subresource, and endpoints. Pure: the caller passes the live objects.
+// Status from what is observed: per-component conditions from the live workloads, Ready, Progressing and Degraded
+// from those and this pass's failure, replica counts for kubectl and the scale subresource, and endpoints. Pure:
+// the caller passes the live objects. One small function per condition.
 import type { ConditionType, ScalableApp, ScalableAppStatus } from '../api/v1alpha1/index.js';
+import { databaseEndpoints } from '../builders/database/index.js';
+import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
 import { COMPONENT_LABEL, ROLE_LABEL, SHARD_LABEL, selectorLabels } from '../builders/meta.js';
 import type { K8sObject } from '../builders/types.js';
-import { objectKey } from '../kube/resources.js';
+import type { Failure, LiveLookup } from './apply.js';
 import { type ConditionInput, mergeConditions } from './conditions.js';
+import type { ExposureSummary } from './exposure-summary.js';
 import { type WorkloadState, workloadState } from './readiness.js';
-
-export type LiveLookup = (desired: K8sObject) => Record<string, unknown> | undefined;
 
 export interface StatusInput {
   app: ScalableApp;
   desired: readonly K8sObject[];
   live: LiveLookup;
-  /** The error of this pass, if any (apply rejected, forbidden, ...): shows as Degraded. */
-  error?: { reason: string; message: string };
+  /** The failure of this pass, if any (apply rejected, forbidden, not owned, ...): shows as Degraded. */
+  failure?: Failure;
   /** This pass applied everything: observedGeneration may advance. */
   succeeded: boolean;
   paused: boolean;
-  exposure: { mechanism: string; warnings: string[]; url?: string };
-  endpoints: {
-    cache?: string;
-    primary?: string;
-    replicas?: string;
-    shards: { index: number; write: string; read: string }[];
-  };
+  exposure: ExposureSummary;
+  endpoints: StatusEndpoints;
   bindingSecretName?: string;
   now: Date;
 }
 
-interface Group {
-  condition: ConditionType;
-  label: string;
-  workloads: { obj: K8sObject; state: WorkloadState }[];
+export interface StatusEndpoints {
+  cache?: string;
+  primary?: string;
+  replicas?: string;
+  shards: { index: number; write: string; read: string }[];
 }
+
+/** The endpoints status shows: the Services of the enabled data tier. */
+export function statusEndpoints(app: ScalableApp): StatusEndpoints {
+  const db = databaseEndpoints(app);
+  const database = app.spec.database?.enabled;
+  return {
+    cache: app.spec.cache?.enabled ? formatEndpoint(cacheEndpoint(app)) : undefined,
+    primary: database ? formatEndpoint(db.primary) : undefined,
+    replicas: database ? formatEndpoint(db.replicas) : undefined,
+    shards: db.shards.map((s) => ({
+      index: s.index,
+      write: formatEndpoint(s.primary),
+      read: formatEndpoint(s.replicas),
+    })),
+  };
+}
+
+/** A desired workload and what its live object says. */
+export interface Workload {
+  obj: K8sObject;
+  state: WorkloadState;
+}
+
+type ComponentCondition = Extract<
+  ConditionType,
+  'WebReady' | 'CacheReady' | 'DatabaseReady' | 'WorkersReady'
+>;
+const COMPONENTS: readonly { condition: ComponentCondition; component: string }[] = [
+  { condition: 'WebReady', component: 'web' },
+  { condition: 'CacheReady', component: 'cache' },
+  { condition: 'DatabaseReady', component: 'database' },
+  { condition: 'WorkersReady', component: 'workers' },
+];
 
 const componentOf = (o: K8sObject) => o.metadata.labels?.[COMPONENT_LABEL];
 const isWorkload = (o: K8sObject) => o.kind === 'Deployment' || o.kind === 'StatefulSet';
 
-function groupCondition(g: Group): ConditionInput {
-  const notReady = g.workloads.filter((w) => !w.state.ready);
-  const failed = notReady.filter((w) => w.state.failed);
-  const ready = g.workloads.reduce((n, w) => n + Math.min(w.state.readyReplicas, w.state.desired), 0);
-  const desired = g.workloads.reduce((n, w) => n + w.state.desired, 0);
-  if (notReady.length === 0) {
-    return {
-      type: g.condition,
-      status: 'True',
-      reason: 'PodsReady',
-      message: `${g.label}: ${ready}/${desired} pods ready`,
-    };
-  }
-  return {
-    type: g.condition,
-    status: 'False',
-    reason: failed.length
-      ? 'RolloutFailed'
-      : notReady.some((w) => !w.state.exists)
-        ? 'Creating'
-        : 'PodsNotReady',
-    message: notReady.map((w) => w.state.message).join('; '),
-  };
-}
-
-const counts = (ws: { state: WorkloadState }[]) => ({
-  ready: ws.reduce((n, w) => n + Math.min(w.state.readyReplicas, w.state.desired), 0),
-  desired: ws.reduce((n, w) => n + w.state.desired, 0),
-  replicas: ws.reduce((n, w) => n + w.state.replicas, 0),
-});
-
 export function computeStatus(input: StatusInput): ScalableAppStatus {
-  const { app, desired, live } = input;
-  const workloads = desired.filter(isWorkload).map((obj) => ({
+  const { app } = input;
+  const workloads = input.desired.filter(isWorkload).map((obj) => ({
     obj,
-    state: workloadState(
-      live(obj) as Parameters<typeof workloadState>[0],
-      `${obj.kind} ${obj.metadata.name}`,
-    ),
+    state: workloadState(live(input, obj), `${obj.kind} ${obj.metadata.name}`),
   }));
-  const byComponent = (c: string) => workloads.filter((w) => componentOf(w.obj) === c);
-  const groups: Group[] = [
-    { condition: 'WebReady', label: 'web', workloads: byComponent('web') },
-    { condition: 'CacheReady', label: 'cache', workloads: byComponent('cache') },
-    { condition: 'DatabaseReady', label: 'database', workloads: byComponent('database') },
-    { condition: 'WorkersReady', label: 'workers', workloads: byComponent('workers') },
-  ].filter((g) => g.workloads.length > 0) as Group[];
-
-  const conditions: ConditionInput[] = groups.map(groupCondition);
-  conditions.push(exposureCondition(input));
-
-  const components = conditions.filter((c) => c.type !== 'Ready');
-  const notReady = components.filter((c) => c.status !== 'True');
-  const anyFailed = groups.some((g) => g.workloads.some((w) => w.state.failed));
+  const of = (component: string) => workloads.filter((w) => componentOf(w.obj) === component);
+  const components = [
+    ...COMPONENTS.filter((c) => of(c.component).length > 0).map((c) =>
+      componentCondition(c.condition, c.component, of(c.component)),
+    ),
+    exposureCondition(input),
+  ];
+  const failed = COMPONENTS.flatMap((c) => of(c.component)).filter((w) => w.state.failed);
   const generationObserved =
     input.succeeded || (app.status?.observedGeneration ?? -1) >= (app.metadata.generation ?? 0);
-
-  let ready: ConditionInput;
-  if (input.error) {
-    ready = { type: 'Ready', status: 'False', reason: input.error.reason, message: input.error.message };
-  } else if (notReady.length === 0 && generationObserved) {
-    ready = {
-      type: 'Ready',
-      status: 'True',
-      reason: 'AllComponentsReady',
-      message: 'every enabled component is serving',
-    };
-  } else {
-    ready = {
-      type: 'Ready',
-      status: 'False',
-      reason: notReady.length ? 'ComponentsNotReady' : 'Reconciling',
-      message: notReady.length
-        ? notReady.map((c) => `${c.type}: ${c.message}`).join('; ')
-        : 'applying the latest spec',
-    };
-  }
-  const degraded: ConditionInput =
-    input.error || anyFailed
-      ? {
-          type: 'Degraded',
-          status: 'True',
-          reason: input.error?.reason ?? 'RolloutFailed',
-          message:
-            input.error?.message ??
-            groups
-              .flatMap((g) => g.workloads.filter((w) => w.state.failed).map((w) => w.state.message))
-              .join('; '),
-        }
-      : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no failures observed' };
-  const progressing: ConditionInput = input.paused
-    ? {
-        type: 'Progressing',
-        status: 'False',
-        reason: 'Paused',
-        message: 'spec.paused is true: observing only',
-      }
-    : !generationObserved || (notReady.length > 0 && !anyFailed && !input.error)
-      ? {
-          type: 'Progressing',
-          status: 'True',
-          reason: generationObserved ? 'RollingOut' : 'Reconciling',
-          message: notReady.length
-            ? `waiting for ${notReady.map((c) => c.type).join(', ')}`
-            : 'applying the latest spec',
-        }
-      : { type: 'Progressing', status: 'False', reason: 'Stable', message: 'nothing in progress' };
-
+  const summary = { components, failure: input.failure, generationObserved };
   const observedGeneration = input.succeeded ? app.metadata.generation : app.status?.observedGeneration;
-  const status: ScalableAppStatus = {
+  return {
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
     conditions: mergeConditions(
       app.status?.conditions,
-      [ready, progressing, degraded, ...components],
+      [
+        readyCondition(summary),
+        progressingCondition({ ...summary, paused: input.paused, anyFailed: failed.length > 0 }),
+        degradedCondition(input.failure, failed),
+        ...components,
+      ],
       app.metadata.generation,
       input.now,
     ),
-  };
-
-  const web = byComponent('web');
-  if (web.length) {
-    const c = counts(web);
-    const selector = Object.entries(selectorLabels(app, 'web'))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    status.web = {
-      replicas: c.replicas,
-      readyReplicas: c.ready,
-      desiredReplicas: c.desired,
-      selector,
-      ready: `${c.ready}/${c.desired}`,
-    };
-  }
-  const cache = byComponent('cache');
-  if (cache.length) {
-    const c = counts(cache);
-    status.cache = {
-      readyReplicas: c.ready,
-      ready: `${c.ready}/${c.desired}`,
-      ...(input.endpoints.cache ? { endpoint: input.endpoints.cache } : {}),
-    };
-  }
-  const db = byComponent('database');
-  if (db.length) status.database = databaseStatus(app, db, input);
-  status.exposure = { mechanism: input.exposure.mechanism };
-  if (input.bindingSecretName) status.bindingSecretName = input.bindingSecretName;
-  if (input.exposure.url) status.url = input.exposure.url;
-  return status;
-}
-
-function databaseStatus(
-  app: ScalableApp,
-  db: { obj: K8sObject; state: WorkloadState }[],
-  input: StatusInput,
-): NonNullable<ScalableAppStatus['database']> {
-  const role = (w: { obj: K8sObject }) => w.obj.metadata.labels?.[ROLE_LABEL];
-  const shard = (w: { obj: K8sObject }) => w.obj.metadata.labels?.[SHARD_LABEL] ?? 'main';
-  const main = db.filter((w) => shard(w) === 'main');
-  const primary = main.filter((w) => role(w) === 'primary');
-  const replicas = counts(main.filter((w) => role(w) === 'replica'));
-  const all = counts(db);
-  const shardIndexes = [...new Set(db.map(shard).filter((s) => s !== 'main'))]
-    .map(Number)
-    .sort((a, b) => a - b);
-  return {
-    engine: app.spec.database?.engine,
-    ready: `${all.ready}/${all.desired}`,
-    primary: {
-      ready: primary.length > 0 && primary.every((w) => w.state.ready),
-      ...(input.endpoints.primary ? { endpoint: input.endpoints.primary } : {}),
-    },
-    replicas: {
-      replicas: replicas.desired,
-      readyReplicas: replicas.ready,
-      ...(input.endpoints.replicas ? { endpoint: input.endpoints.replicas } : {}),
-    },
-    ...(shardIndexes.length
-      ? {
-          shards: shardIndexes.map((index) => {
-            const ws = db.filter((w) => shard(w) === String(index));
-            const ep = input.endpoints.shards.find((s) => s.index === index);
-            return {
-              index,
-              ready: ws.every((w) => w.state.ready),
-              ...(ep ? { writeEndpoint: ep.write, readEndpoint: ep.read } : {}),
-            };
-          }),
-        }
-      : {}),
+    ...(of('web').length ? { web: webStatus(app, of('web')) } : {}),
+    ...(of('cache').length ? { cache: cacheStatus(of('cache'), input.endpoints) } : {}),
+    ...(of('database').length ? { database: databaseStatus(app, of('database'), input.endpoints) } : {}),
+    exposure: { mechanism: input.exposure.mechanism },
+    ...(input.bindingSecretName ? { bindingSecretName: input.bindingSecretName } : {}),
+    ...(input.exposure.url ? { url: input.exposure.url } : {}),
   };
 }
 
-function exposureCondition(input: StatusInput): ConditionInput {
-  const front = input.desired.filter(
-    (o) => o.kind === 'Service' || o.kind === 'Ingress' || o.kind === 'HTTPRoute',
-  );
-  const frontDoor = front.filter(
-    (o) => o.kind !== 'Service' || ['web', 'exposure'].includes(componentOf(o) ?? ''),
+const live = (input: StatusInput, obj: K8sObject) => input.live(obj) as Parameters<typeof workloadState>[0];
+
+// ---- conditions
+
+/** A component is ready when every workload of it is; else why not: RolloutFailed, Creating or PodsNotReady. */
+export function componentCondition(
+  type: ComponentCondition,
+  label: string,
+  workloads: readonly Workload[],
+): ConditionInput {
+  const notReady = workloads.filter((w) => !w.state.ready);
+  if (notReady.length === 0) {
+    const c = counts(workloads);
+    return {
+      type,
+      status: 'True',
+      reason: 'PodsReady',
+      message: `${label}: ${c.ready}/${c.desired} pods ready`,
+    };
+  }
+  const reason = notReady.some((w) => w.state.failed)
+    ? 'RolloutFailed'
+    : notReady.some((w) => !w.state.exists)
+      ? 'Creating'
+      : 'PodsNotReady';
+  return { type, status: 'False', reason, message: notReady.map((w) => w.state.message).join('; ') };
+}
+
+/** The front door (Services of the web and exposure components, Ingress, HTTPRoute) exists and has an address. */
+export function exposureCondition(input: Pick<StatusInput, 'desired' | 'live' | 'exposure'>): ConditionInput {
+  const frontDoor = input.desired.filter(
+    (o) =>
+      o.kind === 'Ingress' ||
+      o.kind === 'HTTPRoute' ||
+      (o.kind === 'Service' && ['web', 'exposure'].includes(componentOf(o) ?? '')),
   );
   const missing = frontDoor.filter((o) => !input.live(o));
+  if (missing.length) {
+    const names = missing.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
+    return { type: 'ExposureReady', status: 'False', reason: 'Creating', message: `waiting for ${names}` };
+  }
+  const warnings = input.exposure.warnings.length ? ` Warning: ${input.exposure.warnings.join(' ')}` : '';
   const lb = frontDoor.find(
     (o) => o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer',
   );
-  const lbLive = lb
-    ? (input.live(lb) as { status?: { loadBalancer?: { ingress?: unknown[] } } } | undefined)
+  const address = lb
+    ? (input.live(lb) as { status?: { loadBalancer?: { ingress?: unknown[] } } } | undefined)?.status
+        ?.loadBalancer?.ingress?.length
     : undefined;
-  const warnings = input.exposure.warnings.length ? ` Warning: ${input.exposure.warnings.join(' ')}` : '';
-  if (missing.length) {
-    return {
-      type: 'ExposureReady',
-      status: 'False',
-      reason: 'Creating',
-      message: `waiting for ${missing.map((o) => `${o.kind} ${o.metadata.name}`).join(', ')}`,
-    };
-  }
-  if (lb && !lbLive?.status?.loadBalancer?.ingress?.length) {
+  if (lb && !address) {
     return {
       type: 'ExposureReady',
       status: 'False',
@@ -269,5 +174,166 @@ function exposureCondition(input: StatusInput): ConditionInput {
   };
 }
 
-/** Keys of desired objects, to find live ones in the informer caches. */
-export const desiredKeys = (desired: readonly K8sObject[]) => new Set(desired.map(objectKey));
+interface Summary {
+  /** The component conditions (WebReady, ..., ExposureReady). */
+  components: readonly ConditionInput[];
+  failure: Failure | undefined;
+  /** The latest spec has been applied, by this pass or an earlier one. */
+  generationObserved: boolean;
+}
+
+/** Ready summarizes: this pass's failure first, then the components that are not ready, then a stale spec. */
+export function readyCondition({ components, failure, generationObserved }: Summary): ConditionInput {
+  if (failure) return { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message };
+  const notReady = components.filter((c) => c.status !== 'True');
+  if (notReady.length) {
+    const message = notReady.map((c) => `${c.type}: ${c.message}`).join('; ');
+    return { type: 'Ready', status: 'False', reason: 'ComponentsNotReady', message };
+  }
+  if (!generationObserved) {
+    return { type: 'Ready', status: 'False', reason: 'Reconciling', message: 'applying the latest spec' };
+  }
+  return {
+    type: 'Ready',
+    status: 'True',
+    reason: 'AllComponentsReady',
+    message: 'every enabled component is serving',
+  };
+}
+
+/** Progressing while the spec is being applied or components converge; not while paused, failed or stable. */
+export function progressingCondition({
+  components,
+  failure,
+  generationObserved,
+  paused,
+  anyFailed,
+}: Summary & { paused: boolean; anyFailed: boolean }): ConditionInput {
+  if (paused) {
+    return {
+      type: 'Progressing',
+      status: 'False',
+      reason: 'Paused',
+      message: 'spec.paused is true: observing only',
+    };
+  }
+  const notReady = components.filter((c) => c.status !== 'True');
+  if (generationObserved && (notReady.length === 0 || anyFailed || failure)) {
+    return { type: 'Progressing', status: 'False', reason: 'Stable', message: 'nothing in progress' };
+  }
+  return {
+    type: 'Progressing',
+    status: 'True',
+    reason: generationObserved ? 'RollingOut' : 'Reconciling',
+    message: notReady.length
+      ? `waiting for ${notReady.map((c) => c.type).join(', ')}`
+      : 'applying the latest spec',
+  };
+}
+
+/** Degraded by this pass's failure, else by workloads whose rollout failed. */
+export function degradedCondition(failure: Failure | undefined, failed: readonly Workload[]): ConditionInput {
+  if (failure) return { type: 'Degraded', status: 'True', reason: failure.reason, message: failure.message };
+  if (failed.length) {
+    const message = failed.map((w) => w.state.message).join('; ');
+    return { type: 'Degraded', status: 'True', reason: 'RolloutFailed', message };
+  }
+  return { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no failures observed' };
+}
+
+/**
+ * An invalid spec: Ready, Progressing and Degraded say InvalidSpec and the component conditions stay as they
+ * were (nothing was changed, so nothing new was observed).
+ */
+export function invalidStatus(
+  app: { metadata?: { generation?: number }; status?: ScalableAppStatus },
+  message: string,
+  now: Date,
+): ScalableAppStatus {
+  const previous = app.status?.conditions ?? [];
+  const invalid: ConditionInput[] = [
+    { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+    { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'waiting for a valid spec' },
+    { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+  ];
+  const conditions = [
+    ...mergeConditions(previous, invalid, app.metadata?.generation, now),
+    ...previous.filter((c) => !invalid.some((i) => i.type === c.type)),
+  ];
+  return { ...(app.status ?? {}), conditions };
+}
+
+// ---- per-component summaries
+
+const counts = (ws: readonly Workload[]) => ({
+  ready: ws.reduce((n, w) => n + Math.min(w.state.readyReplicas, w.state.desired), 0),
+  desired: ws.reduce((n, w) => n + w.state.desired, 0),
+  replicas: ws.reduce((n, w) => n + w.state.replicas, 0),
+});
+
+function webStatus(app: ScalableApp, web: readonly Workload[]): NonNullable<ScalableAppStatus['web']> {
+  const c = counts(web);
+  const selector = Object.entries(selectorLabels(app, 'web'))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return {
+    replicas: c.replicas,
+    readyReplicas: c.ready,
+    desiredReplicas: c.desired,
+    selector,
+    ready: `${c.ready}/${c.desired}`,
+  };
+}
+
+function cacheStatus(
+  cache: readonly Workload[],
+  endpoints: StatusEndpoints,
+): NonNullable<ScalableAppStatus['cache']> {
+  const c = counts(cache);
+  return {
+    readyReplicas: c.ready,
+    ready: `${c.ready}/${c.desired}`,
+    ...(endpoints.cache ? { endpoint: endpoints.cache } : {}),
+  };
+}
+
+function databaseStatus(
+  app: ScalableApp,
+  db: readonly Workload[],
+  endpoints: StatusEndpoints,
+): NonNullable<ScalableAppStatus['database']> {
+  const role = (w: Workload) => w.obj.metadata.labels?.[ROLE_LABEL];
+  const shard = (w: Workload) => w.obj.metadata.labels?.[SHARD_LABEL] ?? 'main';
+  const main = db.filter((w) => shard(w) === 'main');
+  const primary = main.filter((w) => role(w) === 'primary');
+  const replicas = counts(main.filter((w) => role(w) === 'replica'));
+  const all = counts(db);
+  const shardIndexes = [...new Set(db.map(shard).filter((s) => s !== 'main'))]
+    .map(Number)
+    .sort((a, b) => a - b);
+  return {
+    engine: app.spec.database?.engine,
+    ready: `${all.ready}/${all.desired}`,
+    primary: {
+      ready: primary.length > 0 && primary.every((w) => w.state.ready),
+      ...(endpoints.primary ? { endpoint: endpoints.primary } : {}),
+    },
+    replicas: {
+      replicas: replicas.desired,
+      readyReplicas: replicas.ready,
+      ...(endpoints.replicas ? { endpoint: endpoints.replicas } : {}),
+    },
+    ...(shardIndexes.length
+      ? {
+          shards: shardIndexes.map((index) => {
+            const ep = endpoints.shards.find((s) => s.index === index);
+            return {
+              index,
+              ready: db.filter((w) => shard(w) === String(index)).every((w) => w.state.ready),
+              ...(ep ? { writeEndpoint: ep.write, readEndpoint: ep.read } : {}),
+            };
+          }),
+        }
+      : {}),
+  };
+}
