@@ -1,7 +1,8 @@
-// The operator as a real process: killed with SIGKILL mid-reconcile, the API server restarted under it, and
-// two replicas electing a leader.
+// The operator as a real process: killed with SIGKILL right after each write of a first pass in turn (at
+// points taken from its own request log), the API server restarted under it, and two replicas electing a leader.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
@@ -9,10 +10,11 @@ import { applyObj, childKey, children, condition, example, getObj } from './harn
 import {
   FAST_LEADER_ELECTION,
   type OperatorProcess,
+  startInProcess,
   startProcess,
   writeRequests,
 } from './harness/operator.js';
-import { eventually, sleep } from './harness/wait.js';
+import { eventually } from './harness/wait.js';
 
 const procs: OperatorProcess[] = [];
 const start = async (ns: string, env: Record<string, string> = {}) => {
@@ -52,6 +54,39 @@ function expectConsistent(ns: string, instance: string) {
   expect(keys.sort()).toEqual(expected.filter((k) => !k.startsWith('HTTPRoute/')).sort());
 }
 
+/**
+ * The app's objects as kind/name (the app's name replaced) with their owner references: what two apps of the same
+ * spec must agree on. The reference run's set is checked against `render` by expectConsistent.
+ */
+function shape(ns: string, instance: string) {
+  const uid = getObj('sapp', ns, instance)!.metadata.uid;
+  return children(ns, instance)
+    .map((o) => ({
+      key: `${o.kind}/${o.metadata.name.replace(`${instance}-`, '<app>-')}`,
+      owners: (o.metadata.ownerReferences ?? []).map((r) => ({
+        kind: r.kind,
+        uid: r.uid === uid ? '<app>' : r.uid,
+        controller: r.controller ?? false,
+      })),
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** The binding's URLs carry the passwords of the credentials Secret (none was generated twice). */
+function expectSamePasswords(ns: string, instance: string) {
+  const decode = (name: string) =>
+    Object.fromEntries(
+      Object.entries((getObj('secret', ns, name) as unknown as { data: Record<string, string> }).data).map(
+        ([k, v]) => [k, Buffer.from(v, 'base64').toString()],
+      ),
+    );
+  const creds = decode(`${instance}-credentials`);
+  const binding = decode(`${instance}-binding`);
+  const password = (url: string) => decodeURIComponent(new URL(url).password);
+  expect(password(binding.DATABASE_WRITE_URL!)).toBe(creds.MYSQL_APP_PASSWORD);
+  expect(password(binding.REDIS_URL!)).toBe(creds.REDIS_PASSWORD);
+}
+
 describe('crash at any point', () => {
   let ns: string;
   beforeAll(() => {
@@ -61,28 +96,94 @@ describe('crash at any point', () => {
     deleteNamespace(ns);
   });
 
-  it('converges after SIGKILL in the middle of reconciling, with no duplicated or orphaned objects', async () => {
-    applyObj(example('shop.yaml', ns));
-    for (const delayMs of [300, 900]) {
-      const p = await start(ns);
-      // Wait until it is writing (some children exist), then kill it mid-way.
-      await eventually('operator writing', () => children(ns, 'shop').length > 0, {
-        timeoutMs: 60_000,
-        intervalMs: 50,
+  /** A small app with many objects: web, Redis, a MariaDB primary with one replica, and one shard. */
+  const smallApp = (name: string) => ({
+    apiVersion: 'scalable.dev/v1alpha1',
+    kind: 'ScalableApp',
+    metadata: { name, namespace: ns },
+    spec: {
+      web: { image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', port: 8080 },
+      cache: {},
+      database: { engine: 'mariadb', replicas: 1, shards: { count: 1 } },
+    },
+  });
+  /** The request paths of one app's objects and status (its events go to /events and are not counted). */
+  const appPaths = (name: string) => `^/.*/(scalableapps/${name}/status|[a-z]+/${name}-[a-z0-9.-]+)$`;
+  const realWrites = (log: string, name: string) =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter(
+        ([method, path]) =>
+          ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method!) &&
+          !/[?&]dryRun=/.test(path!) &&
+          new RegExp(appPaths(name)).test(path!.split('?')[0]!),
+      )
+      .map(([method, path]) => `${method} ${path!.split('?')[0]}`);
+  /** A request line with the app's name replaced, to compare two apps' passes. */
+  const generic = (name: string) => (line: string) =>
+    line.replace(`/${name}-`, '/<app>-').replace(`/scalableapps/${name}/`, '/scalableapps/<app>/');
+  const ready = (name: string) => condition(getObj('sapp', ns, name), 'Ready')?.status === 'True';
+  const applied = (name: string) => {
+    const app = getObj('sapp', ns, name);
+    return app !== undefined && app.status?.observedGeneration === app.metadata.generation;
+  };
+  const requestLog = (name: string) => join(REPO_ROOT, '.local/logs', `requests-${ns}-${name}.log`);
+
+  it('converges to the same objects after a SIGKILL at each write of a first pass', async () => {
+    // A run without kills: the objects to converge to, and the first pass's writes (up to its status write).
+    applyObj(smallApp('ref'));
+    const ref = await start(ns, { SAPP_TEST_REQUEST_LOG: requestLog('ref') });
+    await eventually('ref Ready', () => ready('ref'), { timeoutMs: 60_000 });
+    await ref.kill('SIGKILL');
+    expectConsistent(ns, 'ref');
+    const reference = shape(ns, 'ref');
+    const writes = realWrites(requestLog('ref'), 'ref');
+    const statusWrite = writes.findIndex((w) => w.endsWith('/scalableapps/ref/status'));
+    // Every kill point lands after a write of the first pass and before its status write: mid-pass.
+    const killPoints = Array.from({ length: statusWrite }, (_, i) => i + 1);
+    expect(killPoints.length).toBeGreaterThanOrEqual(20);
+
+    const started = Date.now();
+    for (const k of killPoints) {
+      const name = `k${k}`;
+      applyObj(smallApp(name));
+      const crashing = await start(ns, {
+        SAPP_TEST_REQUEST_LOG: requestLog(name),
+        SAPP_TEST_KILL_AT_WRITE: String(k),
+        SAPP_TEST_KILL_PATHS: appPaths(name),
       });
-      await sleep(delayMs);
-      await p.kill('SIGKILL');
+      await eventually(
+        'the k-th write kills it',
+        () => crashing.child.exitCode !== null || crashing.child.signalCode !== null,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+        },
+      );
+      await crashing.kill('SIGKILL'); // the rest of its process group
+      const done = realWrites(requestLog(name), name);
+      // It died right after its k-th write, the same write as the reference pass's k-th.
+      expect({ k, writes: done.map(generic(name)) }).toEqual({
+        k,
+        writes: writes.slice(0, k).map(generic('ref')),
+      });
+      expect(getObj('sapp', ns, name)?.status).toBeUndefined(); // the pass never reached its status write
+
+      const recovering = await startInProcess(ns);
+      try {
+        // Converged: a pass applied everything (observedGeneration advances only then).
+        await eventually(`${name} applied after the restart`, () => applied(name), { timeoutMs: 60_000 });
+        await recovering.controller.queue.idle();
+      } finally {
+        await recovering.stop();
+      }
+      expect({ k, objects: shape(ns, name) }).toEqual({ k, objects: reference });
+      expectSamePasswords(ns, name);
+      kubectl(['-n', ns, 'delete', 'sapp', name, '--wait=false']);
     }
-    await start(ns);
-    await eventually(
-      'Ready after restarts',
-      () => condition(getObj('sapp', ns, 'shop'), 'Ready')?.status === 'True',
-      {
-        timeoutMs: 120_000,
-      },
-    );
-    expectConsistent(ns, 'shop');
-  }, 240_000);
+    console.log(`${killPoints.length} kill points in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }, 600_000);
 });
 
 describe('API server restart', () => {

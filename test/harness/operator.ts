@@ -129,13 +129,16 @@ export async function startProcess(
   env: Record<string, string> = {},
 ): Promise<OperatorProcess> {
   const preload = Object.keys(env).some((k) => k.startsWith('SAPP_TEST_'))
-    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${REQUEST_LOG_PRELOAD}`.trim() }
-    : {};
+    ? [`--import=${REQUEST_LOG_PRELOAD}`]
+    : [];
   const logs = join(REPO_ROOT, '.local/logs');
   mkdirSync(logs, { recursive: true });
   const logFile = join(logs, `operator-${namespace}-${process.pid}-${procCount++}.log`);
   const out = openSync(logFile, 'a');
-  const child = spawn(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'src/cli.ts'), 'start'], {
+  // One node process with tsx's loader (not the tsx command, which runs node as a second process).
+  const args = ['--import=tsx', ...preload, join(REPO_ROOT, 'src/cli.ts'), 'start'];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
     env: {
       ...process.env,
       WATCH_NAMESPACE: namespace,
@@ -143,11 +146,10 @@ export async function startProcess(
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       LEADER_ELECT: 'false',
-      ...preload,
       ...env,
     },
     stdio: ['ignore', out, out],
-    // Its own process group: tsx runs node as a child, and a kill must reach both.
+    // Its own process group, so that a kill reaches anything it started.
     detached: true,
   });
   const killGroup = (signal: NodeJS.Signals) => {
@@ -157,7 +159,9 @@ export async function startProcess(
       // already gone
     }
   };
-  process.once('exit', () => killGroup('SIGKILL'));
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
+  child.once('exit', () => process.off('exit', onExit));
   let port: number;
   try {
     port = await boundPort(child, logFile, 60_000);
