@@ -29,7 +29,7 @@ export interface Failure {
   message: string;
 }
 
-export class ApplyError extends Error {
+class ApplyError extends Error {
   override readonly name = 'ApplyError';
   constructor(
     readonly object: K8sObject,

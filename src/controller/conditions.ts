@@ -29,6 +29,3 @@ export function mergeConditions(
     };
   });
 }
-
-export const findCondition = (conditions: readonly Condition[] | undefined, type: ConditionType) =>
-  conditions?.find((c) => c.type === type);

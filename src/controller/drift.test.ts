@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { drift, firstDifference, ownedFieldPaths, quantityValue } from './drift.js';
+import { quantityValue } from '../api/quantity.js';
+import { drift, firstDifference, ownedFieldPaths } from './drift.js';
 
 const M = 'scalable-app-operator';
 

@@ -5,8 +5,6 @@
 
 import { quantityValue } from '../api/quantity.js';
 
-export { quantityValue };
-
 type Json = unknown;
 
 function scalarEqual(desired: Json, live: Json): boolean {

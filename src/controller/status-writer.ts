@@ -33,7 +33,7 @@ export async function writeStatus(
 }
 
 /** Deep equality of JSON values regardless of key order (the API server does not keep ours). */
-export function sameJson(a: unknown, b: unknown): boolean {
+function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) || Array.isArray(b)) {
     return (

@@ -1,7 +1,6 @@
 // Parsing a ScalableApp with the API's zod schema, with messages that name the field.
 import { z } from 'zod';
 import { scalableApp, type ScalableApp } from './index.js';
-import { spec as specSchema, type ScalableAppSpec } from './spec.js';
 
 export interface FieldError {
   /** Dotted path from the object root, e.g. spec.web.autoscaling.minReplicas. */
@@ -51,7 +50,3 @@ function toResult<T>(result: z.ZodSafeParseResult<T>, prefix: readonly PropertyK
 /** Parses a whole ScalableApp object (as read from the API server or a file), applying defaults. */
 export const parseScalableApp = (obj: unknown): ParseResult<ScalableApp> =>
   toResult(scalableApp.safeParse(obj), []);
-
-/** Parses a spec alone; paths are reported from `spec`. */
-export const parseSpec = (obj: unknown): ParseResult<ScalableAppSpec> =>
-  toResult(specSchema.safeParse(obj), ['spec']);
