@@ -20,7 +20,7 @@ import type { Metrics } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/queue.js';
 import { Caches } from './caches.js';
 import { EventRecorder } from './events.js';
-import { Reconciler } from './reconciler.js';
+import { Reconciler, reconcileIDOf } from './reconciler.js';
 
 export const CONTROLLER_NAME = 'scalableapp';
 
@@ -58,7 +58,10 @@ export class Controller {
       metrics: opts.metrics,
       handler: (key) => this.reconcileKey(key),
       onError: (key, err, retryInMs) =>
-        opts.log.warn({ scalableapp: key, err: (err as Error).message, retryInMs }, 'reconcile error'),
+        opts.log.warn(
+          { scalableapp: key, reconcileID: reconcileIDOf(err), err: (err as Error).message, retryInMs },
+          'reconcile error',
+        ),
     });
   }
 

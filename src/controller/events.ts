@@ -59,6 +59,8 @@ export class EventRecorder {
     type: 'Normal' | 'Warning',
     reason: string,
     message: string,
+    /** Where a failure to record is logged: the pass's logger, with its reconcileID. */
+    log: Logger = this.log,
   ): Promise<void> {
     const now = new Date().toISOString();
     const ns = target.metadata?.namespace ?? 'default';
@@ -88,7 +90,7 @@ export class EventRecorder {
         },
       });
     } catch (err) {
-      this.log.warn({ err: String(err), reason }, 'could not record event');
+      log.warn({ err: String(err), reason }, 'could not record event');
     }
   }
 }

@@ -2,14 +2,14 @@
 // what it reports, for cases that need no real server.
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { scalableApp, withCache, type Modifier } from '../../test/fixtures/scalable-app.js';
 import type { KubeClient, RequestOptions, Verb } from '../kube/client.js';
 import { ApiError } from '../kube/errors.js';
 import { TerminalError } from '../runtime/queue.js';
 import { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
-import { Reconciler } from './reconciler.js';
+import { Reconciler, reconcileIDOf } from './reconciler.js';
 
 interface Request {
   verb: Verb;
@@ -42,7 +42,11 @@ const notFoundOrOk = (r: Request) => {
 };
 
 /** A reconciler whose caches hold `objects` (the app among them) and whose API server answers `answer`. */
-function fakeReconciler(objects: KubernetesObject[], answer: (r: Request) => unknown = notFoundOrOk): Fake {
+function fakeReconciler(
+  objects: KubernetesObject[],
+  answer: (r: Request) => unknown = notFoundOrOk,
+  log: Logger = pino({ level: 'silent' }),
+): Fake {
   const requests: Request[] = [];
   const events: Fake['events'] = [];
   const client = {
@@ -69,7 +73,7 @@ function fakeReconciler(objects: KubernetesObject[], answer: (r: Request) => unk
   const reconciler = new Reconciler({
     client,
     caches,
-    log: pino({ level: 'silent' }),
+    log,
     events: recorder,
     now: () => new Date('2026-01-01T00:00:00Z'),
     generatePassword: () => 'a-fixed-test-password',
@@ -216,6 +220,42 @@ describe('Reconciler', () => {
       expect(
         requests.filter((r) => r.verb === 'GET' && r.path.endsWith('/secrets/shop-credentials')),
       ).toEqual([]);
+    });
+  });
+
+  describe('logs', () => {
+    /** A logger at debug level whose lines land in `lines`. */
+    function capture() {
+      const lines: Record<string, unknown>[] = [];
+      const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+      return { lines, log };
+    }
+
+    it('every line of one pass carries the same reconcileID, and the next pass gets another', async () => {
+      const { lines, log } = capture();
+      const { reconciler } = fakeReconciler([stored()], notFoundOrOk, log);
+      await reconciler.reconcile('shop/shop');
+      const first = new Set(lines.map((l) => l.reconcileID));
+      expect(lines.length).toBeGreaterThan(2); // drift lines, reconciled, status written
+      expect(first.size).toBe(1);
+      expect([...first][0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      lines.length = 0;
+      await reconciler.reconcile('shop/shop');
+      expect(lines.length).toBeGreaterThan(0);
+      expect(new Set(lines.map((l) => l.reconcileID))).not.toContain([...first][0]);
+    });
+
+    it('the error a failed pass throws carries the reconcileID its lines were logged with', async () => {
+      const { lines, log } = capture();
+      const failing = (r: Request) => {
+        if (r.verb === 'GET') throw new ApiError(500, 'InternalError', 'etcd is down');
+        return {};
+      };
+      const { reconciler } = fakeReconciler([stored()], failing, log);
+      const err = await reconciler.reconcile('shop/shop').catch((e: unknown) => e);
+      expect(err).toEqual(expect.objectContaining({ message: expect.stringContaining('etcd is down') }));
+      expect(reconcileIDOf(err)).toBeDefined();
+      expect(lines.find((l) => l.msg === 'reconcile failed')?.reconcileID).toBe(reconcileIDOf(err));
     });
   });
 });

@@ -61,7 +61,18 @@ export class Reconciler {
     this.generatePassword = deps.generatePassword ?? randomPassword;
   }
 
+  /** One pass over the app `namespace/name`; an error it throws carries the pass's reconcileID (`reconcileIDOf`). */
   async reconcile(key: string): Promise<ReconcileOutcome> {
+    const reconcileID = randomUUID();
+    try {
+      return await this.pass(key, reconcileID);
+    } catch (err) {
+      if (typeof err === 'object' && err !== null) Object.assign(err, { reconcileID });
+      throw err;
+    }
+  }
+
+  private async pass(key: string, reconcileID: string): Promise<ReconcileOutcome> {
     const [namespace, name] = key.split('/') as [string, string];
     const outcome: ReconcileOutcome = { applied: [], created: [], pruned: [], statusWritten: false };
     const raw = this.deps.caches.get(SCALABLE_APP.kind, namespace, name) as AppObject | undefined;
@@ -69,7 +80,7 @@ export class Reconciler {
     const log = this.deps.log.child({
       scalableapp: key,
       generation: raw.metadata?.generation,
-      reconcileID: randomUUID(),
+      reconcileID,
     });
 
     const parsed = parseScalableApp(raw);
@@ -87,7 +98,7 @@ export class Reconciler {
     const desired = built.objects;
 
     const failure = app.spec.paused ? undefined : await this.converge(app, desired, live, outcome, log);
-    await this.recordChanges(raw, outcome);
+    await this.recordChanges(raw, outcome, log);
     await this.report(raw, app, desired, live, failure, outcome, log);
     if (outcome.applied.length || outcome.pruned.length) {
       log.info({ applied: outcome.applied, pruned: outcome.pruned }, 'reconciled');
@@ -144,10 +155,10 @@ export class Reconciler {
     }
   }
 
-  private async recordChanges(raw: AppObject, outcome: ReconcileOutcome): Promise<void> {
+  private async recordChanges(raw: AppObject, outcome: ReconcileOutcome, log: Logger): Promise<void> {
     const { events } = this.deps;
     if (outcome.created.length) {
-      await events.record(raw, 'Normal', 'Created', `created ${outcome.created.join(', ')}`);
+      await events.record(raw, 'Normal', 'Created', `created ${outcome.created.join(', ')}`, log);
     }
     if (outcome.pruned.length) {
       await events.record(
@@ -190,7 +201,7 @@ export class Reconciler {
     if (!(await writeStatus(this.deps.client, raw, status))) return;
     outcome.statusWritten = true;
     for (const e of transitionEvents(raw.status, status)) {
-      await this.deps.events.record(raw, e.type, e.reason, e.message);
+      await this.deps.events.record(raw, e.type, e.reason, e.message, log);
     }
     log.debug({ ready: status.conditions?.find((c) => c.type === 'Ready')?.status }, 'status written');
   }
@@ -205,10 +216,16 @@ export class Reconciler {
     log.warn({ reason: 'InvalidSpec', message }, 'invalid spec: nothing changed');
     if (await writeStatus(this.deps.client, raw, invalidStatus(raw, message, this.now()))) {
       outcome.statusWritten = true;
-      await this.deps.events.record(raw, 'Warning', 'InvalidSpec', message);
+      await this.deps.events.record(raw, 'Warning', 'InvalidSpec', message, log);
     }
     throw new TerminalError(`invalid spec: ${message}`);
   }
+}
+
+/** The reconcileID of the pass that threw `err`, for the log line of whoever handles it. */
+export function reconcileIDOf(err: unknown): string | undefined {
+  const id = (err as { reconcileID?: unknown } | null)?.reconcileID;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** The desired objects; an object a builder refuses is an invalid spec (its message names the field). */
