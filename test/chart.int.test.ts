@@ -356,9 +356,10 @@ function operatorNeeds(appNs: string | '--all-namespaces'): Check[] {
     ['patch', 'scalableapps.scalable.dev', appNs, '--subresource=status'],
     ['update', 'scalableapps.scalable.dev', appNs, '--subresource=finalizers'],
     ...(['get', 'list', 'watch', 'create', 'patch', 'delete'].map((v) => [v, 'secrets', appNs]) as Check[]),
-    // Server-side apply: PATCH, which the API server authorizes as create too when the object is new.
+    // An object missing from the cache is read (GET) before it is created; server-side apply is a PATCH,
+    // which the API server authorizes as create too when the object is new.
     ...OWNED.flatMap((r) =>
-      ['list', 'watch', 'create', 'patch', 'delete'].map((v) => [v, r, appNs] as Check),
+      ['get', 'list', 'watch', 'create', 'patch', 'delete'].map((v) => [v, r, appNs] as Check),
     ),
     ['create', 'events', appNs],
   ];
@@ -394,10 +395,9 @@ function neverNeeded(ns: string, releaseNs: string, lease: string): Check[] {
     ['update', 'scalableapps.scalable.dev', ns],
     ['patch', 'scalableapps.scalable.dev', ns],
     ['delete', 'scalableapps.scalable.dev', ns],
-    // Server-side apply never needs PUT, nor reads one object at a time (the caches have it), except Secrets.
+    // Server-side apply never needs PUT.
     ['update', 'deployments.apps', ns],
     ['update', 'secrets', ns],
-    ['get', 'configmaps', ns],
     ['deletecollection', 'secrets', ns],
     ['update', 'events', ns],
     // Leases: only its own, and never deleted or listed.

@@ -104,32 +104,32 @@ in every namespace (a ClusterRole). Exact groups, resources and verbs; no wildca
 - apiGroups: ["scalable.dev"]
   resources: ["scalableapps/finalizers"]
   verbs: ["update"]
-# Secrets: watched by the managed-by label, server-side applied, pruned, and read directly once per app (its
-# credentials) before any password is generated.
+# Owned kinds: watched by the managed-by label, server-side applied, pruned when no longer desired. An object
+# missing from the watch cache is read directly before it is created (it may exist without the label, and is
+# then not taken over), as are an app's credentials before any password is generated. Server-side apply is a
+# PATCH; when the object does not exist yet, the API server also requires create.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# The other owned kinds: watched by the managed-by label, server-side applied, pruned when no longer desired.
-# Server-side apply is a PATCH; when the object does not exist yet, the API server also requires create.
 - apiGroups: [""]
   resources: ["configmaps", "services"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["apps"]
   resources: ["deployments", "statefulsets"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies", "ingresses"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # HTTPRoutes for exposure.type Gateway (watched only when the Gateway API CRDs are installed).
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
-  verbs: ["list", "watch", "create", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # Events about ScalableApps (Ready, Degraded, Scaled, InvalidSpec).
 - apiGroups: [""]
   resources: ["events"]
