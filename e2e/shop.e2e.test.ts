@@ -1,6 +1,7 @@
 // End to end, on a cluster with real networking (kind, or the local real node of hack/node.sh): the operator
 // takes the example shop to Ready; under a bounded load the HPA scales the web tier out and back in, no request
-// fails, sessions and sticky routing hold; orders land on the shard primaries and reach the replicas; deleting
+// fails, sessions and sticky routing hold; a database replica killed (kill -9 of its server) under load costs no
+// request and comes back by itself; orders land on the shard primaries and reach the replicas; deleting
 // the app with deletionPolicy Retain keeps its volumes and credentials, and re-creating it brings the data back.
 // Prints what it measured (and writes it as JSON to SAPP_E2E_REPORT when set).
 //
@@ -27,7 +28,9 @@ import { operatorMode, type RunningOperator, startOperatorFor } from './harness/
 import {
   APP,
   MIN_REPLICAS,
+  containerState,
   databasePod,
+  killInContainer,
   pods,
   profile,
   resolveTarget,
@@ -367,6 +370,59 @@ describe(`the shop on a cluster with real networking`, () => {
       );
     },
     12 * 60_000,
+  );
+
+  it(
+    'keeps serving when a database replica is killed under load: no failed request, the replica comes back',
+    async () => {
+      const victim = databasePod(ns, 'main', 'replica');
+      const state = () => containerState(ns, victim, 'mariadb');
+      const restartsBefore = (await state()).restarts;
+      const active = [...shoppers.slice(1), ...wave2].filter((s) => s.requests > 0);
+      const budget = new Budget(LOAD.maxRequests, 180, Math.min(LOAD.rps, 100));
+      // The load runs before the kill, through the outage and on for 10 s after the replica is Ready again.
+      const replica: { backAt?: number } = {};
+      const stop = () => replica.backAt !== undefined && Date.now() - replica.backAt >= 10_000;
+      const running = runLoad({ shoppers: active, budget, stop });
+      await sleep(5_000);
+      // kill -9 of the server itself (not of the pod): the container restarts in place.
+      const pid = killInContainer(ns, victim, 'mariadb', 'mariadbd');
+      const killedAt = Date.now();
+      let restartsAfter = restartsBefore;
+      await eventually(
+        `${victim} restarted and Ready`,
+        async () => {
+          const now = await state();
+          restartsAfter = now.restarts;
+          return now.restarts > restartsBefore && now.ready;
+        },
+        { timeoutMs: 170_000, intervalMs: 1000 },
+      );
+      const backAt = (replica.backAt = Date.now());
+      const result = await running;
+      report.replicaKill = {
+        victim,
+        backAfterMs: backAt - killedAt,
+        requests: result.requests,
+        failures: result.failures.length,
+        routes: result.routes,
+        p95: result.p95,
+        p99: result.p99,
+      };
+      note(
+        `replica kill: kill -9 of mariadbd (pid ${pid}) in ${victim} under ${result.requests} requests (${active.length} shoppers, ` +
+          `${result.rps.toFixed(0)} req/s, ${result.routes.catalog ?? 0} catalog reads); Ready again after ` +
+          `${secs(backAt - killedAt)} (restarts ${restartsBefore} → ${restartsAfter}); ${result.failures.length} failed, ` +
+          `p99 ${result.p99.toFixed(1)} ms`,
+      );
+      for (const f of result.failures.slice(0, 10))
+        note(`  failed: ${new Date(f.t).toISOString()} ${f.route} ${f.status} ${f.error}`);
+      expect(result.startedAt).toBeLessThan(killedAt);
+      expect(result.endedAt).toBeGreaterThan(backAt);
+      expect(result.failures).toEqual([]);
+      expect(active.reduce((n, s) => n + s.lostCarts, 0)).toBe(0);
+    },
+    5 * 60_000,
   );
 
   it('writes orders to the shard primaries, and the replicas serve them', async () => {

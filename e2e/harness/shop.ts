@@ -7,6 +7,7 @@
 // Test-only changes to the examples, both profiles: small volumes, a 30 s scale-down window (the example's
 // default is 5 min), a smaller maxReplicas and a 5 s worker interval (default 30 s).
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { kubectl } from '../../test/harness/cluster.js';
 import { example, type Obj } from '../../test/harness/apps.js';
@@ -251,6 +252,58 @@ export function pods(namespace: string, selector: string): PodInfo[] {
 }
 
 export const webSelector = `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=web`;
+
+interface ContainerStatus {
+  name: string;
+  restartCount: number;
+  containerID?: string;
+}
+
+interface PodStatus {
+  metadata: { deletionTimestamp?: string };
+  status: { containerStatuses?: ContainerStatus[]; conditions?: { type: string; status: string }[] };
+}
+
+function containerStatus(namespace: string, pod: string, container: string): ContainerStatus | undefined {
+  const out = kubectl(['-n', namespace, 'get', 'pod', pod, '-o', 'json']).stdout;
+  return (JSON.parse(out) as PodStatus).status.containerStatuses?.find((c) => c.name === container);
+}
+
+/** A container's restarts and whether its pod is Ready (without blocking the event loop: a load may be running). */
+export async function containerState(
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<{ restarts: number; ready: boolean }> {
+  const p = JSON.parse(await kubectlAsync(['-n', namespace, 'get', 'pod', pod, '-o', 'json'])) as PodStatus;
+  return {
+    restarts: p.status.containerStatuses?.find((c) => c.name === container)?.restartCount ?? 0,
+    ready:
+      !p.metadata.deletionTimestamp &&
+      !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  };
+}
+
+/**
+ * kill -9 of the process named `command` in a container, from this machine: the local real node's containers are
+ * processes here (found by the container id in their cgroup), and inside the container the server is PID 1, which
+ * ignores a SIGKILL sent from its own PID namespace. Returns the host PID.
+ */
+export function killInContainer(namespace: string, pod: string, container: string, command: string): number {
+  const id = containerStatus(namespace, pod, container)?.containerID?.replace(/^[a-z]+:\/\//, '');
+  if (!id) throw new Error(`${pod} has no running container ${container}`);
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== command) continue;
+      if (!readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(id)) continue;
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    process.kill(Number(entry), 'SIGKILL');
+    return Number(entry);
+  }
+  throw new Error(`no ${command} process of ${pod}/${container} (container ${id}) on this machine`);
+}
 
 /** The database pod of a group and role: shard "main" or an index; ordinal 0 unless given. */
 export function databasePod(namespace: string, shard: string | number, role: 'primary' | 'replica'): string {
