@@ -128,6 +128,22 @@ describe('a live read of the credentials that fails', () => {
     expect(await errors()).toBeGreaterThanOrEqual(errorsBefore + 2);
   }, 60_000);
 
+  it('says so in the status: Degraded and Ready False with reason Forbidden (README: Degraded names a forbidden request)', async () => {
+    await eventually(
+      'Degraded=True',
+      () => condition(getObj('sapp', ns, 'creds'), 'Degraded')?.status === 'True',
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    const app = getObj('sapp', ns, 'creds');
+    expect(condition(app, 'Degraded')).toMatchObject({
+      reason: 'Forbidden',
+      message: expect.stringContaining('creds-credentials'),
+    });
+    expect(condition(app, 'Ready')).toMatchObject({ status: 'False', reason: 'Forbidden' });
+  }, 30_000);
+
   it('once the read is allowed, the retried pass finds no Secret, generates one and the app comes up', async () => {
     kubectl(['apply', '-f', '-'], { input: JSON.stringify(role(ALL)) });
     await eventually('Ready', () => condition(getObj('sapp', ns, 'creds'), 'Ready')?.status === 'True', {

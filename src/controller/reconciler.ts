@@ -23,7 +23,7 @@ import { type EventRecorder, transitionEvents } from './events.js';
 import { exposureSummary } from './exposure-summary.js';
 import { LiveObjects, foreignObjects, notOwned, ownedBy } from './ownership.js';
 import { pruneUndesired } from './prune.js';
-import { computeStatus, invalidStatus, statusEndpoints } from './status.js';
+import { computeStatus, haltedStatus, invalidStatus, statusEndpoints } from './status.js';
 import { writeStatus } from './status-writer.js';
 
 export interface ReconcilerDeps {
@@ -93,7 +93,9 @@ export class Reconciler {
     }
 
     const live = new LiveObjects(this.deps.caches, this.deps.client);
-    const built = build(app, await this.credentials(app, live));
+    const credentials = await this.credentials(app, live).catch((err: unknown) => err as Error);
+    if (credentials instanceof Error) return this.halted(raw, describeError(credentials), log, outcome);
+    const built = build(app, credentials);
     if (!built.ok) return this.invalid(raw, built.message, log, outcome);
     const desired = built.objects;
 
@@ -204,6 +206,30 @@ export class Reconciler {
       await this.deps.events.record(raw, e.type, e.reason, e.message, log);
     }
     log.debug({ ready: status.conditions?.find((c) => c.type === 'Ready')?.status }, 'status written');
+  }
+
+  /**
+   * Reports a pass that could not read what it needs before building (the credentials Secret: a failed read is
+   * not an absence, so nothing may be generated) and ends it with an error, retried with backoff.
+   */
+  private async halted(
+    raw: AppObject,
+    failure: Failure,
+    log: Logger,
+    outcome: ReconcileOutcome,
+  ): Promise<never> {
+    log.warn(
+      { reason: failure.reason, err: failure.message },
+      'cannot read the credentials: nothing changed',
+    );
+    const status = haltedStatus(raw, failure, 'waiting to read the credentials', this.now());
+    if (await writeStatus(this.deps.client, raw, status)) {
+      outcome.statusWritten = true;
+      for (const e of transitionEvents(raw.status, status)) {
+        await this.deps.events.record(raw, e.type, e.reason, e.message, log);
+      }
+    }
+    throw new Error(failure.message);
   }
 
   /** Reports an invalid spec (status and a Warning event, once) and ends the pass without retry. */

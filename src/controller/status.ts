@@ -250,15 +250,29 @@ export function invalidStatus(
   message: string,
   now: Date,
 ): ScalableAppStatus {
+  return haltedStatus(app, { reason: 'InvalidSpec', message }, 'waiting for a valid spec', now);
+}
+
+/**
+ * A pass that stopped before building anything (an invalid spec, credentials it could not read): Ready,
+ * Progressing and Degraded say why; the component conditions stay as they were.
+ */
+export function haltedStatus(
+  app: { metadata?: { generation?: number }; status?: ScalableAppStatus },
+  failure: Failure,
+  waitingFor: string,
+  now: Date,
+): ScalableAppStatus {
   const previous = app.status?.conditions ?? [];
-  const invalid: ConditionInput[] = [
-    { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
-    { type: 'Progressing', status: 'False', reason: 'InvalidSpec', message: 'waiting for a valid spec' },
-    { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+  const { reason, message } = failure;
+  const halted: ConditionInput[] = [
+    { type: 'Ready', status: 'False', reason, message },
+    { type: 'Progressing', status: 'False', reason, message: waitingFor },
+    { type: 'Degraded', status: 'True', reason, message },
   ];
   const conditions = [
-    ...mergeConditions(previous, invalid, app.metadata?.generation, now),
-    ...previous.filter((c) => !invalid.some((i) => i.type === c.type)),
+    ...mergeConditions(previous, halted, app.metadata?.generation, now),
+    ...previous.filter((c) => !halted.some((i) => i.type === c.type)),
   ];
   return { ...(app.status ?? {}), conditions };
 }
