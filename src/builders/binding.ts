@@ -4,6 +4,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { DatabaseSpec, ScalableApp } from '../api/v1alpha1/index.js';
 import { SHARD_BUCKETS } from '../api/sharding.js';
+import { APP_USER } from './credentials.js';
 import { cacheEndpoint, type Endpoint, MYSQL_PORT } from './endpoints.js';
 import { objectMeta } from './meta.js';
 import {
@@ -14,9 +15,6 @@ import {
   shardReplicasServiceName,
 } from './names.js';
 import { BuildError, type BuildContext, type Credentials, type K8sObject } from './types.js';
-
-/** The MySQL user the app connects as (created by the database builder's init). */
-export const APP_USER = 'app';
 
 /** Pod-template annotation with the binding's checksum: pods roll when the binding changes. */
 export const BINDING_CHECKSUM_ANNOTATION = 'scalable.dev/binding-checksum';

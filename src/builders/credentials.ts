@@ -8,6 +8,12 @@ import { objectMeta } from './meta.js';
 import { credentialsSecretName } from './names.js';
 import type { BuildContext, Credentials, K8sObject } from './types.js';
 
+/** The MySQL account the app connects as (created on every primary by the database's bootstrap). */
+export const APP_USER = 'app';
+
+/** The replication account, the same on every server of every group. */
+export const REPLICATION_USER = 'replicator';
+
 export const CREDENTIAL_KEYS = {
   rootPassword: 'MYSQL_ROOT_PASSWORD',
   replicationPassword: 'MYSQL_REPLICATION_PASSWORD',

@@ -22,8 +22,6 @@ import { databaseConfigData } from './assets.js';
 import { buildGroup } from './group.js';
 import { groups } from './groups.js';
 
-export { REPLICATION_USER } from './pod.js';
-
 /** The database objects of an app; empty when the database is absent or disabled. */
 export function buildDatabase({ app }: BuildContext): K8sObject[] {
   const db = app.spec.database;

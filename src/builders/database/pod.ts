@@ -4,8 +4,7 @@
 import type { V1EnvVar, V1PodTemplateSpec, V1Probe } from '@kubernetes/client-node';
 import type { DatabaseSpec, ScalableApp } from '../../api/v1alpha1/index.js';
 import { DEFAULT_IMAGES } from '../../api/v1alpha1/index.js';
-import { APP_USER } from '../binding.js';
-import { CREDENTIAL_KEYS } from '../credentials.js';
+import { APP_USER, CREDENTIAL_KEYS, REPLICATION_USER } from '../credentials.js';
 import {
   CONFIG_HASH_ANNOTATION,
   containerSecurityContext,
@@ -16,9 +15,6 @@ import { labels, selectorLabels } from '../meta.js';
 import { credentialsSecretName, type Role } from '../names.js';
 import { resourceRequirements } from '../resources.js';
 import { type Group, groupLabels } from './groups.js';
-
-/** The replication account, the same on every server of every group (the app's account is APP_USER). */
-export const REPLICATION_USER = 'replicator';
 
 /** The database ConfigMap: its name, and the hash of its data that the pods carry. */
 export interface ConfigRef {
