@@ -1,11 +1,12 @@
 // The database tier: MySQL or MariaDB as a main replication group plus one group per shard, all from one
 // ConfigMap of config files and scripts (src/builders/database/config and scripts).
 //
-// How a server comes up (see scripts/): an init container writes its my.cnf (role settings, unique
-// server-id); the image's entrypoint initializes an empty data directory and runs bootstrap.sh once: the
-// primary creates the database and users, a replica copies the primary's databases with their GTID position
-// (so a replica added long after the primary purged its binary logs still catches up) and replicates from
-// there. Passwords reach the pods only as secretKeyRefs to the binding Secret.
+// How a server comes up (see scripts/): on every start of the container, start.sh writes its conf.d (role
+// settings, unique server-id) and hands over to the image's entrypoint, which initializes an empty data
+// directory and runs bootstrap.sh once: the primary creates the database and users, a replica copies the
+// primary's databases with their GTID position (so a replica added long after the primary purged its binary
+// logs still catches up) and replicates from there. Passwords reach the pods only as secretKeyRefs to the
+// credentials Secret.
 import type { ScalableApp } from '../../api/v1alpha1/index.js';
 import { configHash, requireIdentity } from '../data-tier/stateful.js';
 import { type Endpoint, MYSQL_PORT } from '../endpoints.js';
