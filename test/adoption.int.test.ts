@@ -5,7 +5,7 @@
 // `deletionPolicy: Retain` (no owner reference by design) is still this app's when the app is re-created.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { OperatorHandle } from '../src/operator.js';
-import { applyObj, children, condition, example, getObj, type Obj } from './harness/apps.js';
+import { applyObj, children, condition, example, getObj, type Obj, eventsOf } from './harness/apps.js';
 import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { startInProcess } from './harness/operator.js';
 import { eventually, sleep } from './harness/wait.js';
@@ -89,13 +89,7 @@ function fingerprint(o: Obj | undefined) {
   };
 }
 
-const events = (name: string) =>
-  (
-    JSON.parse(
-      kubectl(['-n', ns, 'get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])
-        .stdout,
-    ) as { items: { type: string; reason: string; message: string }[] }
-  ).items;
+const events = (name: string) => eventsOf(ns, `involvedObject.name=${name}`);
 
 const secretValue = (name: string, key: string) => {
   const data = (getObj('secret', ns, name) as { data?: Record<string, string> } | undefined)?.data;

@@ -4,7 +4,16 @@
 // and leaves every other object exactly as it was, with no new object created.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { OperatorHandle } from '../src/operator.js';
-import { applyObj, childKey, children, condition, example, getObj, type Obj } from './harness/apps.js';
+import {
+  applyObj,
+  childKey,
+  children,
+  condition,
+  example,
+  getObj,
+  type Obj,
+  eventsOf,
+} from './harness/apps.js';
 import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { startInProcess } from './harness/operator.js';
 import { eventually, sleep } from './harness/wait.js';
@@ -167,17 +176,8 @@ describe('an apply the API server rejects', () => {
     expect(versions('deny')).toEqual(before); // every object as it was, no object added
     expect(getObj('deployment', ns, 'deny-workers')).toBeUndefined();
     // A Warning event with the condition's reason says what failed.
-    const events = kubectl([
-      '-n',
-      ns,
-      'get',
-      'events',
-      '--field-selector',
-      'involvedObject.name=deny,type=Warning,reason=Invalid',
-      '-o',
-      'json',
-    ]).stdout;
-    expect(JSON.parse(events).items).toContainEqual(
+    const events = eventsOf(ns, 'involvedObject.name=deny,type=Warning,reason=Invalid');
+    expect(events).toContainEqual(
       expect.objectContaining({ message: expect.stringContaining('deny-web is frozen') }),
     );
 

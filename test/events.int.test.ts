@@ -3,7 +3,7 @@
 // pods change, Pruned when a component is removed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { OperatorHandle } from '../src/operator.js';
-import { applyObj, children, condition, example, getObj } from './harness/apps.js';
+import { applyObj, children, condition, example, getObj, eventsOf } from './harness/apps.js';
 import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { startInProcess } from './harness/operator.js';
 import { eventually } from './harness/wait.js';
@@ -21,30 +21,8 @@ afterAll(async () => {
   deleteNamespace(ns);
 });
 
-interface Event {
-  type: string;
-  reason: string;
-  message: string;
-  involvedObject: { kind: string; name: string; uid: string };
-  metadata: { resourceVersion: string };
-}
-
-/** The events about one ScalableApp, oldest first (timestamps have whole seconds; resource versions grow). */
-const events = (name: string): Event[] =>
-  (
-    JSON.parse(
-      kubectl([
-        '-n',
-        ns,
-        'get',
-        'events',
-        '--field-selector',
-        `involvedObject.kind=ScalableApp,involvedObject.name=${name}`,
-        '-o',
-        'json',
-      ]).stdout,
-    ) as { items: Event[] }
-  ).items.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+/** The events about one ScalableApp, oldest first. */
+const events = (name: string) => eventsOf(ns, `involvedObject.kind=ScalableApp,involvedObject.name=${name}`);
 const withReason = (name: string, reason: string) => events(name).filter((e) => e.reason === reason);
 const ready = (name: string) => condition(getObj('sapp', ns, name), 'Ready')?.status === 'True';
 

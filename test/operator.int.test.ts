@@ -6,7 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { OperatorHandle } from '../src/operator.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
-import { applyObj, childKey, children, condition, example, getObj, type Obj } from './harness/apps.js';
+import {
+  applyObj,
+  childKey,
+  children,
+  condition,
+  example,
+  getObj,
+  type Obj,
+  eventsOf,
+} from './harness/apps.js';
 import { reconcilesByResult, requestsByMethod, startInProcess } from './harness/operator.js';
 import { eventually, sleep } from './harness/wait.js';
 
@@ -328,16 +337,6 @@ describe('an invalid object that reached storage', () => {
     );
     await sleep(1000);
     expect(children(ns, 'bad')).toEqual([]);
-    const events = kubectl([
-      '-n',
-      ns,
-      'get',
-      'events',
-      '--field-selector',
-      'involvedObject.name=bad',
-      '-o',
-      'json',
-    ]).stdout;
-    expect(events).toContain('InvalidSpec');
+    expect(eventsOf(ns, 'involvedObject.name=bad').map((e) => e.reason)).toContain('InvalidSpec');
   }, 60_000);
 });

@@ -67,3 +67,20 @@ export const childKey = (o: Obj) => `${o.kind}/${o.metadata.name}`;
 
 export const condition = (app: Obj | undefined, type: string) =>
   app?.status?.conditions?.find((c) => c.type === type);
+
+export interface KubeEvent {
+  type: string;
+  reason: string;
+  message: string;
+  involvedObject: { kind: string; name: string; uid: string };
+  metadata: { resourceVersion: string };
+}
+
+/** The core/v1 Events in `ns` matching a field selector, oldest first (resource versions grow; timestamps
+ *  have whole seconds). */
+export function eventsOf(ns: string, fieldSelector: string): KubeEvent[] {
+  const out = kubectl(['-n', ns, 'get', 'events', '--field-selector', fieldSelector, '-o', 'json']).stdout;
+  return (JSON.parse(out) as { items: KubeEvent[] }).items.sort(
+    (a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion),
+  );
+}
