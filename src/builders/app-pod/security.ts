@@ -7,7 +7,7 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 
-export const TMP_VOLUME = 'tmp';
+const TMP_VOLUME = 'tmp';
 
 export const restrictedPodSecurityContext = (): V1PodSecurityContext => ({
   runAsNonRoot: true,

@@ -44,7 +44,7 @@ export const containerSecurityContext = (): V1SecurityContext => ({
   runAsGroup: DATA_TIER_UID,
 });
 
-export interface Storage {
+interface Storage {
   size: string | number;
   storageClassName?: string | undefined;
 }
@@ -66,7 +66,7 @@ export function configHash(data: Record<string, string>): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-export interface ServiceOptions {
+interface ServiceOptions {
   name: string;
   component: Component;
   port: number;
