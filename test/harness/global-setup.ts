@@ -1,6 +1,8 @@
 // Integration suite setup: use the cluster named by SAPP_TEST_KUBECONFIG (e.g. kind), or start the local
-// upstream cluster (hack/cluster.sh), then install the CRDs from crds/. Self-contained on purpose: jest loads
-// global setup files outside its module mapping, so this file imports no local modules.
+// upstream cluster (hack/cluster.sh), then install the CRDs from crds/ and the Gateway API CRDs (experimental
+// channel, pinned in hack/gateway-api.sh), so HTTPRoutes are dry-run and watched like every other kind.
+// Self-contained on purpose: jest loads global setup files outside its module mapping, so this file imports no
+// local modules.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -46,4 +48,8 @@ export default async function globalSetup(): Promise<void> {
   const kubectl = (args: string[]) => execFileSync('kubectl', args, { stdio: 'inherit', env: process.env });
   kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(ROOT, 'crds')]);
   kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/scalableapps.scalable.dev']);
+  execFileSync('bash', [join(ROOT, 'hack/gateway-api.sh'), 'install'], {
+    stdio: 'inherit',
+    env: process.env,
+  });
 }
