@@ -175,21 +175,22 @@ export async function promote(client: SqlClient, engine: Engine, applyTimeoutSec
     ? (await client.query('SHOW REPLICA STATUS'))[0]
     : (await client.query('SHOW ALL SLAVES STATUS')).find((r) => text(r.Connection_name) === '');
   if (status) {
-    // WAIT_FOR_EXECUTED_GTID_SET returns 1 on timeout; MASTER_GTID_WAIT returns -1.
-    const [wait] = my
-      ? await client.query('SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS timedOut', [
-          text(status.Retrieved_Gtid_Set),
-          applyTimeoutSeconds,
-        ])
-      : await client.query('SELECT MASTER_GTID_WAIT(?, ?) AS timedOut', [
-          text(status.Gtid_IO_Pos),
-          applyTimeoutSeconds,
-        ]);
-    if (Number(wait!.timedOut) !== 0) {
+    const received = text(my ? status.Retrieved_Gtid_Set : status.Gtid_IO_Pos);
+    // In waits of at most a second each, so that no statement outlasts the client's timeout.
+    // WAIT_FOR_EXECUTED_GTID_SET returns 0 when done (1 on timeout); MASTER_GTID_WAIT 0 (-1 on timeout).
+    const waitSql = my
+      ? 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, 1) AS timedOut'
+      : 'SELECT MASTER_GTID_WAIT(?, 1) AS timedOut';
+    let applied = false;
+    for (let i = 0; i < Math.max(1, applyTimeoutSeconds) && !applied; i++) {
+      const [wait] = await client.query(waitSql, [received]);
+      applied = Number(wait!.timedOut) === 0;
+    }
+    if (!applied) {
       const after = await readState(client, engine);
       const error = after.replica?.lastError;
       throw new Error(
-        `the replica did not apply what it received within ${applyTimeoutSeconds} s${error ? `: ${error}` : ''}`,
+        `the replica did not apply what it received (${received}) within ${applyTimeoutSeconds} s${error ? `: ${error}` : ''}`,
       );
     }
   }

@@ -1,0 +1,152 @@
+// A replication group for the failover tests: the operator's account on every server, the group's members as
+// the executor sees them, a decision loop (observe → decide) as the reconciler will run it, and a client that
+// writes without pause through "the write Service" and records every insert the server acknowledged.
+import mysql from 'mysql2/promise';
+import type { Decision, FailoverSettings, GroupState } from '../../src/replication/decide.js';
+import { decideFailover } from '../../src/replication/decide.js';
+import { observeGroup, type ExecutorConfig, type MemberEndpoint } from '../../src/replication/executor.js';
+import { sleep, waitFor } from '../services/ports.js';
+import { APP_DATABASE } from './clients.js';
+import { CREDENTIALS } from './fixtures.js';
+import type { DatabasePod } from './pod.js';
+
+export const OPERATOR = { user: 'sapp-operator', password: `op pw 'q' "d" \\` };
+
+/** What the operator needs on each server: read replication state, fence, promote, repoint, close connections. */
+export const OPERATOR_GRANTS =
+  'PROCESS, RELOAD, BINLOG MONITOR, REPLICA MONITOR, REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, BINLOG ADMIN, CONNECTION ADMIN, READ_ONLY ADMIN, SUPER';
+
+export async function createOperatorAccount(primary: DatabasePod): Promise<void> {
+  await primary.server!.query(`CREATE USER ?@'%' IDENTIFIED BY ?; GRANT ${OPERATOR_GRANTS} ON *.* TO ?@'%'`, [
+    OPERATOR.user,
+    OPERATOR.password,
+    OPERATOR.user,
+  ]);
+}
+
+export const executorConfig: ExecutorConfig = {
+  engine: 'mariadb',
+  operator: OPERATOR,
+  replication: { user: 'replicator', password: CREDENTIALS.replicationPassword },
+  timeouts: { connectMs: 1000, queryMs: 3000 },
+  applyTimeoutSeconds: 30,
+  lockWaitSeconds: 2,
+};
+
+export const endpoints = (pods: DatabasePod[], primary: DatabasePod): MemberEndpoint[] =>
+  pods.map((p, ordinal) => ({
+    pod: p.name,
+    ordinal,
+    host: '127.0.0.1',
+    port: p.server!.port,
+    role: p === primary ? 'primary' : 'replica',
+    ready: true,
+    nodeReady: true,
+  }));
+
+/**
+ * Observes and decides every `intervalMs` until the decision is not a wait (or `timeoutMs` passes), tracking
+ * since when the primary has been down, as the reconciler will. Returns the decision and every wait reason.
+ */
+export async function decideWhenReady(
+  members: MemberEndpoint[],
+  primary: string,
+  settings: FailoverSettings,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+): Promise<{ decision: Decision; waits: string[]; state: GroupState }> {
+  const waits: string[] = [];
+  let primaryDownSince: number | undefined;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const observed = await observeGroup(members, executorConfig);
+    const now = Date.now();
+    const p = observed.find((m) => m.pod === primary);
+    if (p && (!p.reachable || !p.nodeReady)) primaryDownSince ??= now;
+    else primaryDownSince = undefined;
+    const state: GroupState = {
+      members: observed,
+      primary,
+      ...(primaryDownSince ? { primaryDownSince } : {}),
+    };
+    const decision = decideFailover(state, settings, now);
+    if (decision.action !== 'wait') return { decision, waits, state };
+    if (waits.at(-1) !== decision.reason) waits.push(decision.reason);
+    if (now > deadline) throw new Error(`still waiting after ${timeoutMs} ms: ${decision.reason}`);
+    await sleep(intervalMs);
+  }
+}
+
+export interface Ack {
+  value: string;
+  at: number;
+}
+
+/**
+ * Inserts rows one by one, as the app would, into the server `target()` names (the write Service's pod at
+ * that moment), reconnecting after any error. A row counts only when its INSERT returned success.
+ */
+export class AcknowledgedWriter {
+  readonly acks: Ack[] = [];
+  readonly errors: string[] = [];
+  private running = true;
+  private n = 0;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly target: () => DatabasePod,
+    readonly table: string,
+  ) {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let conn: mysql.Connection | undefined;
+      try {
+        conn = await mysql.createConnection({
+          host: '127.0.0.1',
+          port: this.target().server!.port,
+          user: 'app',
+          password: CREDENTIALS.appPassword,
+          database: APP_DATABASE,
+          connectTimeout: 1000,
+        });
+        while (this.running) {
+          const value = `w-${this.n++}`;
+          await conn.query({ sql: `INSERT INTO ${this.table} (v) VALUES (?)`, timeout: 2000 }, [value]);
+          this.acks.push({ value, at: Date.now() });
+        }
+      } catch (e) {
+        const message = (e as Error).message;
+        if (this.errors.at(-1) !== message) this.errors.push(message);
+        await sleep(50);
+      } finally {
+        conn?.destroy();
+      }
+    }
+  }
+
+  /** Waits until `n` more writes are acknowledged than now. */
+  async waitForMore(n: number, timeoutMs = 30_000): Promise<void> {
+    const want = this.acks.length + n;
+    await waitFor(`${want} acknowledged writes`, async () => this.acks.length >= want, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** The time without acknowledged writes around `t`: from the last before it to the first after it. */
+  gapAroundMs(t: number): number {
+    const before = this.acks.filter((a) => a.at <= t).at(-1)?.at ?? t;
+    const after = this.acks.find((a) => a.at > t)?.at ?? Number.NaN;
+    return after - before;
+  }
+}
+
+export async function rowValues(pod: DatabasePod, table: string): Promise<Set<string>> {
+  const rows = await pod.server!.query<{ v: string }[]>(`SELECT v FROM ${APP_DATABASE}.${table}`);
+  return new Set(rows.map((r) => r.v));
+}
