@@ -32,6 +32,8 @@ export interface ExecutorConfig {
   timeouts: Timeouts;
   /** How long a promoted replica may take to apply what it received. */
   applyTimeoutSeconds: number;
+  /** Semi-synchronous replication is on in the group: a promoted replica waits for acknowledgements. */
+  semiSync: boolean;
   /** How long fencing waits for running writes before it closes their connections. */
   lockWaitSeconds: number;
 }
@@ -135,7 +137,9 @@ export async function execute(
     );
   const follow = (pod: string, primary: string) =>
     withServer(address(endpoint(members, pod), cfg.operator), cfg.timeouts, (c) =>
-      repoint(c, cfg.engine, address(endpoint(members, primary), cfg.replication)),
+      repoint(c, cfg.engine, address(endpoint(members, primary), cfg.replication), {
+        semiSync: cfg.semiSync,
+      }),
     );
 
   switch (decision.action) {
@@ -150,7 +154,7 @@ export async function execute(
       if (!fenced) throw new Error(`could not fence ${decision.from}: no promotion (${steps.at(-1)!.error})`);
       const promoted = await timed(steps, 'promote', decision.to, () =>
         withServer(address(endpoint(members, decision.to), cfg.operator), cfg.timeouts, (c) =>
-          promote(c, cfg.engine, cfg.applyTimeoutSeconds),
+          promote(c, cfg.engine, { applyTimeoutSeconds: cfg.applyTimeoutSeconds, semiSync: cfg.semiSync }),
         ),
       );
       if (!promoted) throw new Error(`could not promote ${decision.to}: ${steps.at(-1)!.error}`);

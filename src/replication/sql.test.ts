@@ -162,12 +162,13 @@ describe('promote', () => {
       ...MYSQL_REPLICA,
       [/WAIT_FOR_EXECUTED_GTID_SET/, [{ timedOut: 0 }]],
     ]);
-    await promote(client, 'mysql', 20);
+    await promote(client, 'mysql', { applyTimeoutSeconds: 20, semiSync: true });
     expect(sent.find((s) => s.sql.includes('WAIT_FOR'))!.params).toEqual([`${U1}:90-103`]);
     expect(sent.map((s) => s.sql).filter((s) => !s.startsWith('S' + 'HOW') && !s.includes('WAIT'))).toEqual([
       'STOP REPLICA IO_THREAD',
       'STOP REPLICA',
       'RESET REPLICA ALL',
+      'SET GLOBAL rpl_semi_sync_source_enabled = ON',
       'SET PERSIST super_read_only = OFF',
       'SET PERSIST read_only = OFF',
     ]);
@@ -175,11 +176,12 @@ describe('promote', () => {
 
   it('MariaDB: waits with MASTER_GTID_WAIT for the received position of the default connection', async () => {
     const { client, sent } = fakeClient([...MARIADB_REPLICA, [/MASTER_GTID_WAIT/, [{ timedOut: 0 }]]]);
-    await promote(client, 'mariadb', 20);
+    await promote(client, 'mariadb', { applyTimeoutSeconds: 20, semiSync: true });
     expect(sent.find((s) => s.sql.includes('MASTER_GTID_WAIT'))!.params).toEqual(['0-1-104']);
-    expect(sent.map((s) => s.sql).slice(-3)).toEqual([
+    expect(sent.map((s) => s.sql).slice(-4)).toEqual([
       'STOP SLAVE',
       'RESET SLAVE ALL',
+      'SET GLOBAL rpl_semi_sync_master_enabled = ON',
       'SET GLOBAL read_only = OFF',
     ]);
   });
@@ -190,7 +192,7 @@ describe('promote', () => {
       ...MARIADB_REPLICA,
       [/MASTER_GTID_WAIT/, () => [{ timedOut: ++calls < 3 ? -1 : 0 }]],
     ]);
-    await promote(client, 'mariadb', 20);
+    await promote(client, 'mariadb', { applyTimeoutSeconds: 20, semiSync: false });
     expect(statements().filter((s) => s === 'SELECT MASTER_GTID_WAIT(?, 1) AS timedOut')).toHaveLength(3);
     expect(statements().at(-1)).toBe('SET GLOBAL read_only = OFF');
   });
@@ -202,7 +204,7 @@ describe('promote', () => {
     '%s: a replica that cannot apply what it received in time is not made writable',
     async (_name, engine, answers, wait, timedOut) => {
       const { client, statements } = fakeClient([...answers, [wait, [{ timedOut }]]]);
-      await expect(promote(client, engine, 5)).rejects.toThrow(
+      await expect(promote(client, engine, { applyTimeoutSeconds: 5, semiSync: true })).rejects.toThrow(
         /did not apply what it received \(.*\) within 5 s/,
       );
       expect(statements().join('\n')).not.toMatch(/read_only = OFF|RESET/);
@@ -215,21 +217,22 @@ describe('repoint', () => {
 
   it('MySQL: read-only first, then auto-positioning on the new source, with the values as parameters', async () => {
     const { client, sent } = fakeClient();
-    await repoint(client, 'mysql', source);
+    await repoint(client, 'mysql', source, { semiSync: true });
     expect(sent.map((s) => s.sql.split(' SOURCE_HOST')[0])).toEqual([
       'SET PERSIST super_read_only = ON',
+      'SET GLOBAL rpl_semi_sync_source_enabled = OFF',
       'STOP REPLICA',
       'CHANGE REPLICATION SOURCE TO',
       'START REPLICA',
     ]);
-    expect(sent[2]!.sql).toMatch(/SOURCE_AUTO_POSITION = 1/);
-    expect(sent[2]!.sql).not.toContain("p'w");
-    expect(sent[2]!.params).toEqual(['shop-db-1', 3306, 'replicator', "p'w"]);
+    expect(sent[3]!.sql).toMatch(/SOURCE_AUTO_POSITION = 1/);
+    expect(sent[3]!.sql).not.toContain("p'w");
+    expect(sent[3]!.params).toEqual(['shop-db-1', 3306, 'replicator', "p'w"]);
   });
 
   it('MariaDB: continues from gtid_current_pos, so an old primary continues from its own binary log', async () => {
     const { client, sent } = fakeClient();
-    await repoint(client, 'mariadb', source);
+    await repoint(client, 'mariadb', source, { semiSync: false });
     expect(sent[0]!.sql).toBe('SET GLOBAL read_only = ON');
     expect(sent[2]!.sql).toMatch(/^CHANGE MASTER TO .*MASTER_USE_GTID = current_pos$/);
     expect(sent.at(-1)!.sql).toBe('START SLAVE');
@@ -237,23 +240,22 @@ describe('repoint', () => {
 });
 
 describe('enableSemiSync', () => {
-  it('MySQL: source and replica sides with the timeout, and a running receiver restarts to pick it up', async () => {
+  it('MySQL: a replica acknowledges but waits for no acknowledgement; a running receiver restarts to pick it up', async () => {
     const { client, sent } = fakeClient(MYSQL_REPLICA);
-    await enableSemiSync(client, 'mysql', 5000);
+    await enableSemiSync(client, 'mysql', { role: 'replica', timeoutMs: 5000 });
     const set = sent.find((s) => s.sql.startsWith('SET GLOBAL'))!;
-    expect(set.sql).toMatch(
-      /rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = \?.*rpl_semi_sync_replica_enabled = ON/,
-    );
+    expect(set.sql).toMatch(/rpl_semi_sync_source_timeout = \?.*rpl_semi_sync_replica_enabled = ON/);
     expect(set.params).toEqual([5000]);
+    expect(sent.map((s) => s.sql)).toContain('SET GLOBAL rpl_semi_sync_source_enabled = OFF');
     expect(sent.map((s) => s.sql).slice(-2)).toEqual(['STOP REPLICA IO_THREAD', 'START REPLICA IO_THREAD']);
   });
 
-  it('MariaDB: a server that replicates from nobody has no receiver to restart', async () => {
+  it('MariaDB: the primary waits for acknowledgements; replicating from nobody, it has no receiver to restart', async () => {
     const { client, statements } = fakeClient([
       [/@@gtid_binlog_state/, [{ binlogState: '', slavePos: '', readOnly: 0 }]],
     ]);
-    await enableSemiSync(client, 'mariadb', 5000);
-    expect(statements().at(-1)).toMatch(/^SET GLOBAL rpl_semi_sync_master_enabled = ON/);
+    await enableSemiSync(client, 'mariadb', { role: 'primary', timeoutMs: 5000 });
+    expect(statements().at(-1)).toBe('SET GLOBAL rpl_semi_sync_master_enabled = ON');
   });
 });
 

@@ -168,7 +168,15 @@ export async function fence(client: SqlClient, engine: Engine, opts: FenceOption
  * Makes a replica the primary: stops fetching, applies everything it received (an acknowledged
  * semi-synchronous commit may be only in its relay log), forgets its source, and takes writes.
  */
-export async function promote(client: SqlClient, engine: Engine, applyTimeoutSeconds: number): Promise<void> {
+export interface PromoteOptions {
+  /** How long it may take to apply what it received. */
+  applyTimeoutSeconds: number;
+  /** Wait for a replica's acknowledgement of each commit from now on (see enableSemiSync). */
+  semiSync: boolean;
+}
+
+export async function promote(client: SqlClient, engine: Engine, opts: PromoteOptions): Promise<void> {
+  const { applyTimeoutSeconds } = opts;
   const my = engine === 'mysql';
   await client.query(my ? 'STOP REPLICA IO_THREAD' : 'STOP SLAVE IO_THREAD');
   const status = my
@@ -197,11 +205,13 @@ export async function promote(client: SqlClient, engine: Engine, applyTimeoutSec
   if (my) {
     await client.query('STOP REPLICA');
     await client.query('RESET REPLICA ALL');
+    if (opts.semiSync) await client.query(semiSyncSource(engine, true));
     await client.query('SET PERSIST super_read_only = OFF');
     await client.query('SET PERSIST read_only = OFF');
   } else {
     await client.query('STOP SLAVE');
     await client.query('RESET SLAVE ALL');
+    if (opts.semiSync) await client.query(semiSyncSource(engine, true));
     await client.query('SET GLOBAL read_only = OFF');
   }
 }
@@ -210,10 +220,20 @@ export async function promote(client: SqlClient, engine: Engine, applyTimeoutSec
  * Makes the server a read-only replica of `source`, continuing from the transactions it holds (MariaDB:
  * gtid_current_pos, so that an old primary continues from its own binary log; MySQL: auto-positioning).
  */
-export async function repoint(client: SqlClient, engine: Engine, source: SourceAddress): Promise<void> {
+export async function repoint(
+  client: SqlClient,
+  engine: Engine,
+  source: SourceAddress,
+  opts: { semiSync: boolean },
+): Promise<void> {
   const params = [source.host, source.port, source.user, source.password];
+  // A replica acknowledges; it must not wait for acknowledgements of what it applies (an old primary would).
+  const semiSync = async () => {
+    if (opts.semiSync) await client.query(semiSyncSource(engine, false));
+  };
   if (engine === 'mysql') {
     await client.query('SET PERSIST super_read_only = ON');
+    await semiSync();
     await client.query('STOP REPLICA');
     await client.query(
       `CHANGE REPLICATION SOURCE TO SOURCE_HOST = ?, SOURCE_PORT = ?, SOURCE_USER = ?, SOURCE_PASSWORD = ?,
@@ -224,6 +244,7 @@ export async function repoint(client: SqlClient, engine: Engine, source: SourceA
     await client.query('START REPLICA');
   } else {
     await client.query('SET GLOBAL read_only = ON');
+    await semiSync();
     await client.query('STOP SLAVE');
     await client.query(
       `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?,
@@ -234,24 +255,33 @@ export async function repoint(client: SqlClient, engine: Engine, source: SourceA
   }
 }
 
+const semiSyncSource = (engine: Engine, on: boolean) =>
+  `SET GLOBAL ${engine === 'mysql' ? 'rpl_semi_sync_source_enabled' : 'rpl_semi_sync_master_enabled'} = ${on ? 'ON' : 'OFF'}`;
+
 /**
- * Turns on semi-synchronous replication both ways (a replica promoted later is a semi-synchronous source at
- * once): a commit returns once a replica has the transaction, or after `timeoutMs` without one, when the
- * source falls back to asynchronous replication. MySQL needs the plugins loaded (plugin-load-add).
+ * Turns on semi-synchronous replication: every server acknowledges what it receives, and the primary (only
+ * it: a replica that waited for acknowledgements of what it applies would stall its applier) returns a commit
+ * once a replica has the transaction, or after `timeoutMs` without one, when it falls back to asynchronous
+ * replication. MySQL needs the plugins loaded (plugin-load-add).
  */
-export async function enableSemiSync(client: SqlClient, engine: Engine, timeoutMs: number): Promise<void> {
+export async function enableSemiSync(
+  client: SqlClient,
+  engine: Engine,
+  opts: { role: 'primary' | 'replica'; timeoutMs: number },
+): Promise<void> {
   const state = await readState(client, engine);
   if (engine === 'mysql') {
     await client.query(
-      "SET GLOBAL rpl_semi_sync_source_enabled = ON, rpl_semi_sync_source_timeout = ?, rpl_semi_sync_source_wait_point = 'AFTER_SYNC', rpl_semi_sync_replica_enabled = ON",
-      [timeoutMs],
+      "SET GLOBAL rpl_semi_sync_source_timeout = ?, rpl_semi_sync_source_wait_point = 'AFTER_SYNC', rpl_semi_sync_replica_enabled = ON",
+      [opts.timeoutMs],
     );
   } else {
     await client.query(
-      "SET GLOBAL rpl_semi_sync_master_enabled = ON, rpl_semi_sync_master_timeout = ?, rpl_semi_sync_master_wait_point = 'AFTER_SYNC', rpl_semi_sync_slave_enabled = ON",
-      [timeoutMs],
+      "SET GLOBAL rpl_semi_sync_master_timeout = ?, rpl_semi_sync_master_wait_point = 'AFTER_SYNC', rpl_semi_sync_slave_enabled = ON",
+      [opts.timeoutMs],
     );
   }
+  await client.query(semiSyncSource(engine, opts.role === 'primary'));
   // A running replica reads the setting when its receiver starts.
   if (state.replica && state.replica.ioThread !== 'No') {
     await client.query(engine === 'mysql' ? 'STOP REPLICA IO_THREAD' : 'STOP SLAVE IO_THREAD');

@@ -30,6 +30,7 @@ export const executorConfig: ExecutorConfig = {
   replication: { user: 'replicator', password: CREDENTIALS.replicationPassword },
   timeouts: { connectMs: 1000, queryMs: 3000 },
   applyTimeoutSeconds: 30,
+  semiSync: true,
   lockWaitSeconds: 2,
 };
 

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { FailoverSettings } from '../../src/replication/decide.js';
 import { withServer } from '../../src/replication/connect.js';
+import { isSubset } from '../../src/replication/gtid.js';
 import { execute, type Hooks, observeGroup } from '../../src/replication/executor.js';
 import { enableSemiSync, readState } from '../../src/replication/sql.js';
 import { freePort, waitFor } from '../services/ports.js';
@@ -54,9 +55,10 @@ beforeAll(async () => {
     primary,
     `CREATE TABLE ${TABLE} (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(32) NOT NULL)`,
   );
-  // Replicas first: the primary waits for an acknowledgement once a semi-synchronous replica is connected.
-  for (const p of [...pods.slice(1), primary])
-    await operatorOn(p, (c) => enableSemiSync(c, 'mariadb', 10_000));
+  for (const p of pods) {
+    const role = p === primary ? 'primary' : 'replica';
+    await operatorOn(p, (c) => enableSemiSync(c, 'mariadb', { role, timeoutMs: 10_000 }));
+  }
   await waitFor('both replicas to acknowledge semi-synchronously', async () => {
     const s = await stateOf(primary);
     return s.semiSyncActive && s.semiSyncReplicas === 2;
@@ -82,6 +84,15 @@ describe('failover of a MariaDB group', () => {
   it('the primary killed under a stream of writes: a replica is promoted, the other follows, no acknowledged write is lost', async () => {
     writer = new AcknowledgedWriter(() => primary, TABLE);
     await writer.waitForMore(300);
+    // Replicas apply the stream as it comes (a replica that waited for acknowledgements of its own would not).
+    const primaryHas = (await stateOf(primary)).executed;
+    for (const r of pods.slice(1)) {
+      await waitFor(
+        `${r.name} to apply what the primary executed`,
+        async () => isSubset(primaryHas, (await stateOf(r)).executed),
+        3000,
+      );
+    }
     const old = primary;
     const killedAt = Date.now();
     await old.server!.kill();
