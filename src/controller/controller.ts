@@ -2,6 +2,10 @@
 // managed-by label), one per kind cluster-wide or one per kind and watched namespace, events mapped to the
 // owning app's key, a work queue, and the reconciler. Every resync period the ScalableApp informers hand each
 // cached app back, so every app is reconciled again though nothing changed (controller-runtime's SyncPeriod).
+// An optional kind (HTTPRoute) is watched once its CRD is served: one missing at start is looked for again every
+// optionalKindRecheckMs (a list of that kind, as allowed in the watched namespaces; a watch on
+// CustomResourceDefinitions would need cluster-wide RBAC), and when it appears its informers start and every app
+// is reconciled again.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KIND } from '../api/v1alpha1/index.js';
@@ -36,13 +40,23 @@ export interface ControllerOptions {
   resyncPeriodMs?: number;
   /** For tests: a fixed password generator. */
   generatePassword?: () => string;
+  /** Owned kinds watched only when served; default OPTIONAL_OWNED_TYPES (tests use a kind of their own). */
+  optionalTypes?: readonly ResourceType[];
+  /** How often an optional kind not served yet is looked for again; default 30 s. */
+  optionalKindRecheckMs?: number;
 }
+
+const OPTIONAL_KIND_RECHECK_MS = 30_000;
 
 export class Controller {
   readonly caches = new Caches<Informer>();
   readonly queue: WorkQueue;
   readonly reconciler: Reconciler;
   private running = false;
+  private stopped = false;
+  /** Optional kinds not served when last looked for, and the timer of the next look. */
+  private notServed: readonly ResourceType[] = [];
+  private recheck?: NodeJS.Timeout;
 
   constructor(private readonly opts: ControllerOptions) {
     this.reconciler = new Reconciler({
@@ -68,29 +82,73 @@ export class Controller {
   /** Starts the informers and waits for their caches (watching may begin before leadership). */
   async startInformers(): Promise<void> {
     const types: ResourceType[] = [SCALABLE_APP, ...OWNED_TYPES];
-    for (const t of OPTIONAL_OWNED_TYPES) if (await this.served(t)) types.push(t);
-    for (const type of types) {
-      for (const namespace of this.namespaces) {
-        const informer = new Informer({
-          type,
-          kubeConfig: this.opts.kubeConfig,
-          client: this.opts.client,
-          log: this.opts.log,
-          namespace,
-          labelSelector: type.owned ? `${MANAGED_BY_LABEL}=${MANAGED_BY}` : undefined,
-          // Owned objects map to their app, so resyncing the apps revisits everything.
-          resyncPeriodMs: type === SCALABLE_APP ? this.opts.resyncPeriodMs : undefined,
-        });
-        informer.on((_event, obj) => this.enqueueFor(obj));
-        this.caches.add(informer);
-      }
+    const notServed: ResourceType[] = [];
+    for (const t of this.opts.optionalTypes ?? OPTIONAL_OWNED_TYPES) {
+      ((await this.served(t)) ? types : notServed).push(t);
     }
+    for (const informer of types.flatMap((t) => this.informersOf(t))) this.caches.add(informer);
     await Promise.all(this.caches.all.map((i) => i.start()));
     await Promise.all(this.caches.all.map((i) => i.waitForSync()));
     this.opts.log.info(
       { kinds: this.caches.kinds, namespaces: this.opts.namespaces ?? '(all)' },
       'caches synced',
     );
+    this.notServed = notServed;
+    this.scheduleRecheck();
+  }
+
+  /** Kinds that are optional and not watched yet (their CRD was not served when last looked for). */
+  get unwatchedKinds(): string[] {
+    return this.notServed.map((t) => t.kind);
+  }
+
+  private informersOf(type: ResourceType): Informer[] {
+    return this.namespaces.map((namespace) => {
+      const informer = new Informer({
+        type,
+        kubeConfig: this.opts.kubeConfig,
+        client: this.opts.client,
+        log: this.opts.log,
+        namespace,
+        labelSelector: type.owned ? `${MANAGED_BY_LABEL}=${MANAGED_BY}` : undefined,
+        // Owned objects map to their app, so resyncing the apps revisits everything.
+        resyncPeriodMs: type === SCALABLE_APP ? this.opts.resyncPeriodMs : undefined,
+      });
+      informer.on((_event, obj) => this.enqueueFor(obj));
+      return informer;
+    });
+  }
+
+  private scheduleRecheck(): void {
+    if (this.stopped || this.notServed.length === 0) return;
+    const ms = this.opts.optionalKindRecheckMs ?? OPTIONAL_KIND_RECHECK_MS;
+    this.recheck = setTimeout(() => void this.watchNewlyServed().finally(() => this.scheduleRecheck()), ms);
+  }
+
+  /**
+   * Starts the informers of each optional kind served now, adds them to the caches once synced (a read before
+   * that goes to the API server, as for any cache miss), and reconciles every app again: an app whose HTTPRoute
+   * could not be applied converges without waiting for its backoff.
+   */
+  private async watchNewlyServed(): Promise<void> {
+    const still: ResourceType[] = [];
+    for (const type of this.notServed) {
+      if (this.stopped || !(await this.served(type))) {
+        still.push(type);
+        continue;
+      }
+      const informers = this.informersOf(type);
+      await Promise.all(informers.map((i) => i.start()));
+      await Promise.all(informers.map((i) => i.waitForSync()));
+      if (this.stopped) {
+        await Promise.all(informers.map((i) => i.stop()));
+        return;
+      }
+      for (const informer of informers) this.caches.add(informer);
+      this.opts.log.info({ kind: type.kind }, 'its CRD is served now: watching it');
+      if (this.running) for (const app of this.caches.list(KIND)) this.enqueueFor(app);
+    }
+    this.notServed = still;
   }
 
   get synced(): boolean {
@@ -105,6 +163,8 @@ export class Controller {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopped = true;
+    clearTimeout(this.recheck);
     await this.queue.shutdown();
     await Promise.all(this.caches.all.map((i) => i.stop()));
   }
@@ -156,7 +216,7 @@ export class Controller {
         if (isNotFound(err)) return false;
         this.opts.log.warn(
           { kind: t.kind, namespace, err: String(err) },
-          'cannot tell whether this kind is served; not watching it',
+          'cannot tell whether this kind is served; not watching it yet (looked for again later)',
         );
         return false;
       }

@@ -1,0 +1,127 @@
+// An optional owned kind (HTTPRoute) is watched whenever its CRD is served, even one installed after the operator
+// started: the controller looks for a missing kind again every few seconds, starts its informers once it is
+// served and reconciles every app again.
+//
+// CRDs are cluster-wide and other test files, running at the same time in the same cluster, rely on the Gateway
+// API CRDs the global setup installs; so this file never deletes HTTPRoute's CRD. The late install is tested
+// with a kind of its own instead: a CRD in a group unique to this run, installed after the controller started
+// and deleted at the end, which nothing else watches. The controller handles every optional kind the same way
+// (the kind is a parameter), so this is the HTTPRoute path with another name.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { Controller } from '../src/controller/controller.js';
+import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
+import type { ResourceType } from '../src/kube/resources.js';
+import { Metrics } from '../src/runtime/metrics.js';
+import { applyObj, example } from './harness/apps.js';
+import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
+import { eventually, sleep } from './harness/wait.js';
+
+const RECHECK_MS = 300;
+/** Ample for a look every RECHECK_MS and an informer's first list. */
+const WITHIN = { timeoutMs: 15_000 };
+
+let ns: string;
+let group: string;
+let gadget: ResourceType;
+const controllers: Controller[] = [];
+
+beforeAll(() => {
+  ns = createNamespace('optional-kinds');
+  group = `${ns}.test.scalable.dev`;
+  gadget = { apiVersion: `${group}/v1`, kind: 'Gadget', plural: 'gadgets', owned: true };
+  applyObj({
+    ...example('minimal.yaml', ns, 'late'),
+    spec: { ...example('minimal.yaml', ns).spec, paused: true },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(controllers.map((c) => c.stop()));
+  kubectl(['delete', 'crd', `gadgets.${group}`, '--ignore-not-found', '--wait=false'], { allowFail: true });
+  deleteNamespace(ns);
+});
+
+function controller(optionalTypes?: ResourceType[]) {
+  const kubeConfig = loadKubeConfig(process.env.KUBECONFIG);
+  const metrics = new Metrics();
+  const c = new Controller({
+    kubeConfig,
+    client: new KubeClient(kubeConfig, { metrics }),
+    log: pino({ level: process.env.SAPP_TEST_LOG_LEVEL ?? 'silent' }),
+    metrics,
+    concurrency: 1,
+    namespaces: [ns],
+    optionalTypes,
+    optionalKindRecheckMs: RECHECK_MS,
+  });
+  controllers.push(c);
+  return { c, metrics };
+}
+
+const gadgetCrd = () => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `gadgets.${group}` },
+  spec: {
+    group,
+    scope: 'Namespaced',
+    names: { kind: 'Gadget', plural: 'gadgets', singular: 'gadget', listKind: 'GadgetList' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+    ],
+  },
+});
+
+const reconciles = async (metrics: Metrics) =>
+  [...(await metrics.registry.metrics()).matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)$/gm)]
+    .map((m) => Number(m[1]))
+    .reduce((a, b) => a + b, 0);
+
+describe('optional owned kinds', () => {
+  it('HTTPRoute is watched from the start when the Gateway API CRDs are installed', async () => {
+    const { c } = controller();
+    await c.startInformers();
+    expect(c.caches.kinds).toContain('HTTPRoute');
+    expect(c.unwatchedKinds).toEqual([]);
+    await c.stop();
+  });
+
+  it('a kind whose CRD is installed after the start is watched from then on, and every app is reconciled again', async () => {
+    const { c, metrics } = controller([gadget]);
+    await c.startInformers();
+    c.startWorkers();
+    expect(c.unwatchedKinds).toEqual(['Gadget']);
+    expect(c.caches.kinds).not.toContain('Gadget');
+    const before = await eventually(
+      'the app reconciled once',
+      async () => (await reconciles(metrics)) || undefined,
+    );
+
+    await sleep(3 * RECHECK_MS); // looked for again, still absent
+    expect(c.unwatchedKinds).toEqual(['Gadget']);
+    expect(await reconciles(metrics)).toBe(before); // no resync configured: nothing ran again
+
+    applyObj(gadgetCrd());
+    kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/gadgets.${group}`]);
+    await eventually('Gadget watched', () => c.caches.kinds.includes('Gadget'), WITHIN);
+    expect(c.unwatchedKinds).toEqual([]);
+    await eventually('the app reconciled again', async () => (await reconciles(metrics)) > before, WITHIN);
+
+    applyObj({
+      apiVersion: gadget.apiVersion,
+      kind: 'Gadget',
+      metadata: {
+        name: 'g1',
+        namespace: ns,
+        labels: { 'app.kubernetes.io/managed-by': 'scalable-app-operator' },
+      },
+    });
+    await eventually('the new Gadget in the cache', () => c.caches.get('Gadget', ns, 'g1'), WITHIN);
+  }, 60_000);
+});
