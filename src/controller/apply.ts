@@ -42,11 +42,22 @@ class ApplyError extends Error {
   }
 }
 
-/** Forbidden (403) and Invalid (422) need a person; any other failure may pass on a retry. */
+/**
+ * Forbidden (403) and Invalid (422) need a person; any other failure may pass on a retry. An apply answered 404
+ * names a kind the cluster does not serve (an apply creates what is missing): an optional kind whose CRD is not
+ * installed yet.
+ */
 export function describeError(err: unknown): Failure {
   const message = err instanceof Error ? err.message : String(err);
   const api = err instanceof ApplyError ? err.cause : err;
   if (!(api instanceof ApiError)) return { reason: 'ReconcileError', message };
+  if (err instanceof ApplyError && api.status === 404) {
+    const { apiVersion, kind, metadata } = err.object;
+    return {
+      reason: 'KindNotServed',
+      message: `${kind} ${metadata.name}: ${apiVersion} ${kind} is not served by this cluster: is its CRD installed?`,
+    };
+  }
   return {
     reason: api.status === 403 ? 'Forbidden' : api.status === 422 ? 'Invalid' : 'ApplyFailed',
     message,
