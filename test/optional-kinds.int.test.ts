@@ -6,15 +6,19 @@
 // API CRDs the global setup installs; so this file never deletes HTTPRoute's CRD. The late install is tested
 // with a kind of its own instead: a CRD in a group unique to this run, installed after the controller started
 // and deleted at the end, which nothing else watches. The controller handles every optional kind the same way
-// (the kind is a parameter), so this is the HTTPRoute path with another name.
+// (the kind is a parameter), so this is the HTTPRoute path with another name. The HTTPRoute itself is checked
+// against the installed CRD: an app exposed through a Gateway gets its route, and a deleted route comes back
+// through the watch (no resync within the test).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { Controller } from '../src/controller/controller.js';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import type { ResourceType } from '../src/kube/resources.js';
 import { Metrics } from '../src/runtime/metrics.js';
-import { applyObj, example } from './harness/apps.js';
+import type { OperatorHandle } from '../src/operator.js';
+import { applyObj, condition, example, getObj } from './harness/apps.js';
 import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
+import { startInProcess } from './harness/operator.js';
 import { eventually, sleep } from './harness/wait.js';
 
 const RECHECK_MS = 300;
@@ -123,5 +127,47 @@ describe('optional owned kinds', () => {
       },
     });
     await eventually('the new Gadget in the cache', () => c.caches.get('Gadget', ns, 'g1'), WITHIN);
+  }, 60_000);
+});
+
+describe('an app exposed through a Gateway', () => {
+  let gwNs: string;
+  let op: OperatorHandle;
+  beforeAll(async () => {
+    gwNs = createNamespace('httproute');
+    op = await startInProcess(gwNs);
+  }, 60_000);
+  afterAll(async () => {
+    await op?.stop();
+    deleteNamespace(gwNs);
+  });
+
+  it('gets an HTTPRoute with cookie session persistence, recreated through the watch when deleted', async () => {
+    const app = example('minimal.yaml', gwNs, 'gw');
+    app.spec = {
+      ...app.spec,
+      exposure: { type: 'Gateway', gateway: { name: 'public' }, sessionAffinity: 'Cookie' },
+    };
+    applyObj(app);
+    type Route = { metadata: { uid: string }; spec: { rules: { sessionPersistence?: { type: string } }[] } };
+    const route = await eventually(
+      'the HTTPRoute',
+      () => getObj('httproute', gwNs, 'gw-web') as Route | undefined,
+    );
+    expect(route.spec.rules[0]!.sessionPersistence).toMatchObject({ type: 'Cookie' });
+    await eventually(
+      'ExposureReady True',
+      () => condition(getObj('scalableapp', gwNs, 'gw'), 'ExposureReady')?.status === 'True',
+    );
+
+    kubectl(['-n', gwNs, 'delete', 'httproute', 'gw-web']);
+    await eventually(
+      'the HTTPRoute recreated',
+      () =>
+        (getObj('httproute', gwNs, 'gw-web') as Route | undefined)?.metadata.uid !== route.metadata.uid
+          ? getObj('httproute', gwNs, 'gw-web')
+          : undefined,
+      WITHIN,
+    );
   }, 60_000);
 });
