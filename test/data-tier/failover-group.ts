@@ -16,12 +16,12 @@ export const OPERATOR = { user: 'sapp-operator', password: `op pw 'q' "d" \\` };
 export const OPERATOR_GRANTS =
   'PROCESS, RELOAD, BINLOG MONITOR, REPLICA MONITOR, REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, BINLOG ADMIN, CONNECTION ADMIN, READ_ONLY ADMIN, SUPER';
 
-export async function createOperatorAccount(primary: DatabasePod): Promise<void> {
-  await primary.server!.query(`CREATE USER ?@'%' IDENTIFIED BY ?; GRANT ${OPERATOR_GRANTS} ON *.* TO ?@'%'`, [
-    OPERATOR.user,
-    OPERATOR.password,
-    OPERATOR.user,
-  ]);
+/** On the primary, replicated to every replica; `local`: on this server only (a replica bootstrapped later). */
+export async function createOperatorAccount(pod: DatabasePod, opts: { local?: boolean } = {}): Promise<void> {
+  await pod.server!.query(
+    `${opts.local ? 'SET SESSION sql_log_bin = 0; ' : ''}CREATE USER ?@'%' IDENTIFIED BY ?; GRANT ${OPERATOR_GRANTS} ON *.* TO ?@'%'`,
+    [OPERATOR.user, OPERATOR.password, OPERATOR.user],
+  );
 }
 
 export const executorConfig: ExecutorConfig = {
@@ -139,11 +139,19 @@ export class AcknowledgedWriter {
     await this.loop;
   }
 
-  /** The time without acknowledged writes around `t`: from the last before it to the first after it. */
-  gapAroundMs(t: number): number {
-    const before = this.acks.filter((a) => a.at <= t).at(-1)?.at ?? t;
-    const after = this.acks.find((a) => a.at > t)?.at ?? Number.NaN;
-    return after - before;
+  /**
+   * The longest time without an acknowledged write from the last acknowledgement before `t` on (a reply
+   * already on its way at `t` does not hide the pause that follows).
+   */
+  longestPauseFromMs(t: number): number {
+    const from = this.acks.filter((a) => a.at <= t).at(-1)?.at ?? t;
+    let last = from;
+    let gap = 0;
+    for (const a of this.acks.filter((x) => x.at > from)) {
+      gap = Math.max(gap, a.at - last);
+      last = a.at;
+    }
+    return gap;
   }
 }
 

@@ -75,9 +75,28 @@ afterAll(async () => {
 
 describe('failover of a MariaDB group', () => {
   const deleted: string[] = [];
+  /** Whether each rebuilt member refused writes when its rebuild began. */
+  const readOnlyBeforeRebuild = new Map<string, boolean>();
   const hooks: Hooks = {
     deletePod: async (pod) => {
       deleted.push(pod);
+    },
+    // As the reconciler will: the member's volume is emptied and it is bootstrapped again from the primary
+    // (here a fresh replica pod takes its place).
+    rebuild: async (pod, from) => {
+      const i = pods.findIndex((p) => p.name === pod);
+      readOnlyBeforeRebuild.set(pod, (await stateOf(pods[i]!)).readOnly);
+      await pods[i]!.destroy();
+      const fresh = new DatabasePod({
+        ...db,
+        statefulSet: 'shop-db-replica',
+        ordinal: 2 + readOnlyBeforeRebuild.size,
+        primaryPort: byName(from).server!.port,
+      });
+      pods[i] = fresh;
+      await fresh.start();
+      await createOperatorAccount(fresh, { local: true });
+      await operatorOn(fresh, (c) => enableSemiSync(c, 'mariadb', { role: 'replica', timeoutMs: 10_000 }));
     },
   };
 
@@ -115,7 +134,7 @@ describe('failover of a MariaDB group', () => {
     acked.forEach((v) => acknowledged.add(v));
     const onNewPrimary = await rowValues(primary, TABLE);
     const lost = acked.filter((v) => !onNewPrimary.has(v));
-    const gap = writer.gapAroundMs(killedAt);
+    const gap = writer.longestPauseFromMs(killedAt);
     console.log(
       `kill -9 of the primary: ${acked.length} writes acknowledged, ${lost.length} lost; ` +
         `${(gap / 1000).toFixed(2)} s without writes (detection ${((decidedAt - killedAt) / 1000).toFixed(2)} s ` +
@@ -146,32 +165,94 @@ describe('failover of a MariaDB group', () => {
     expect(observed.find((m) => m.pod === old.name)).toMatchObject({ reachable: true });
     const { decision } = await decideWhenReady(members, primary.name, SETTINGS);
     expect(['rejoin-as-replica', 'rebuild']).toContain(decision.action);
+    let oldRows = new Set<string>();
+    let onPrimary = new Set<string>();
+    if (decision.action === 'rebuild') {
+      // Read before the rebuild replaces it.
+      oldRows = await rowValues(old, TABLE);
+      onPrimary = await rowValues(primary, TABLE);
+    }
     const steps = await execute(decision, members, executorConfig, hooks);
     expect(steps[0]).toMatchObject({ step: 'fence read_only', pod: old.name });
     expect(steps.filter((s) => s.error)).toEqual([]);
-    expect(await stateOf(old)).toMatchObject({ readOnly: true });
-
     if (decision.action === 'rebuild') {
-      // What it holds beyond the new primary was never acknowledged to a client.
-      const onPrimary = await rowValues(primary, TABLE);
-      const extra = [...(await rowValues(old, TABLE))].filter((v) => !onPrimary.has(v));
-      console.log(
-        `the old primary holds transactions ${decision.errant} (rows ${extra.join(', ')}): flagged for rebuild`,
-      );
+      // What it held beyond the new primary was never acknowledged to a client.
+      const extra = [...oldRows].filter((v) => !onPrimary.has(v));
+      console.log(`the old primary held transactions ${decision.errant} (rows ${extra.join(', ')}): rebuilt`);
+      expect(extra.length).toBeGreaterThan(0);
       expect(extra.filter((v) => acknowledged.has(v))).toEqual([]);
-      return;
+      expect(steps.map((s) => s.step)).toEqual(['fence read_only', 'rebuild']);
     }
+    const member = pods[0]!;
     await appQuery(primary, `INSERT INTO ${TABLE} (v) VALUES ('after the rejoin')`);
     const want = await rowValues(primary, TABLE);
-    await waitFor(`${old.name} to hold every row of the new primary`, async () => {
-      const have = await rowValues(old, TABLE);
+    await waitFor(`${member.name} to hold every row of the new primary`, async () => {
+      const have = await rowValues(member, TABLE);
       return have.size === want.size && [...want].every((v) => have.has(v));
     });
-    expect(await stateOf(old)).toMatchObject({
+    expect(await stateOf(member)).toMatchObject({
       readOnly: true,
       replica: { sourcePort: primary.server!.port, ioThread: 'Yes', sqlRunning: true },
     });
     // Every member follows the new primary now: nothing more to do.
-    expect((await decideWhenReady(members, primary.name, SETTINGS)).decision).toEqual({ action: 'nothing' });
+    expect((await decideWhenReady(endpoints(pods, primary), primary.name, SETTINGS)).decision).toEqual({
+      action: 'nothing',
+    });
+  }, 120_000);
+
+  it('a primary that stops answering (SIGSTOP, a partition) is fenced by deleting its pod; when it answers again it is made read-only first', async () => {
+    writer = new AcknowledgedWriter(() => primary, TABLE);
+    await writer.waitForMore(200);
+    const partitioned = primary;
+    const members = endpoints(pods, partitioned);
+    const pausedAt = Date.now();
+    partitioned.server!.pause();
+
+    const { decision } = await decideWhenReady(members, partitioned.name, SETTINGS);
+    // The operator cannot reach it to set read_only: only deleting its pod keeps it from taking writes.
+    expect(decision).toMatchObject({ action: 'failover', from: partitioned.name, fence: 'delete-pod' });
+    if (decision.action !== 'failover') throw new Error('unreachable');
+    expect(decision.repoint).toHaveLength(1);
+    const steps = await execute(decision, members, executorConfig, hooks);
+    expect(steps.map((s) => [s.step, s.pod, s.error])).toEqual([
+      ['fence delete-pod', partitioned.name, undefined],
+      ['promote', decision.to, undefined],
+      ['repoint', decision.repoint[0], undefined],
+    ]);
+    primary = byName(decision.to);
+    await writer.waitForMore(200);
+
+    // The pod's deletion is the reconciler's (next to come); here the frozen server answers again instead.
+    partitioned.server!.resume();
+    const next = await decideWhenReady(endpoints(pods, primary), primary.name, SETTINGS);
+    expect(next.decision).toMatchObject({ pod: partitioned.name, primary: primary.name });
+    expect(['rejoin-as-replica', 'rebuild']).toContain(next.decision.action);
+    const rejoin = await execute(next.decision, endpoints(pods, primary), executorConfig, hooks);
+    expect(rejoin[0]).toMatchObject({ step: 'fence read_only', pod: partitioned.name });
+    expect(rejoin[0]!.error).toBeUndefined();
+    if (next.decision.action === 'rebuild') {
+      // It committed what it held when it froze (unacknowledged: the client had given up): copied again.
+      expect(readOnlyBeforeRebuild.get(partitioned.name)).toBe(true);
+      expect(rejoin.map((s) => [s.step, s.error])).toEqual([
+        ['fence read_only', undefined],
+        ['rebuild', undefined],
+      ]);
+    } else {
+      expect(await stateOf(partitioned)).toMatchObject({ readOnly: true });
+      await expect(
+        appQuery(partitioned, `INSERT INTO ${TABLE} (v) VALUES ('split brain')`),
+      ).rejects.toMatchObject({ code: 'ER_OPTION_PREVENTS_STATEMENT' });
+    }
+    await writer.waitForMore(100);
+    await writer.stop();
+    const onNewPrimary = await rowValues(primary, TABLE);
+    const acked = writer.acks.map((a) => a.value);
+    const lost = acked.filter((v) => !onNewPrimary.has(v));
+    console.log(
+      `SIGSTOP of the primary: ${acked.length} writes acknowledged, ${lost.length} lost; ` +
+        `${(writer.longestPauseFromMs(pausedAt) / 1000).toFixed(2)} s without writes; the frozen primary, thawed: ${next.decision.action} ` +
+        `(${rejoin.map((s) => `${s.step} ${s.ms} ms${s.error ? ` (${s.error})` : ''}`).join(', ')})`,
+    );
+    expect(lost).toEqual([]);
   }, 120_000);
 });
