@@ -450,6 +450,8 @@ bootstrap_objects() {
     kubectl_ get storageclass kwok-volume >/dev/null 2>&1 ||
       kubectl_ create -f "${KWOK_STAGE_DIR}/volume/fast/storage-class.yaml" >/dev/null
   fi
+  # The Gateway API CRDs (experimental channel), so HTTPRoutes can be applied and watched.
+  KUBECONFIG="$KUBECONFIG_ADMIN" PATH="$(dirname "$KUBECTL_BIN"):${PATH}" "${HACK_DIR}/gateway-api.sh" install
 }
 
 default_sa_exists() { kubectl_ -n default get serviceaccount default; }
