@@ -153,6 +153,14 @@ const cases: [string, GroupState, Decision | Record<string, unknown>, FailoverSe
     { action: 'wait', reason: expect.stringMatching(/db-1 and db-2 each hold transactions the other lacks/) },
   ],
   [
+    'a member flagged for rebuild is never a candidate, and its errant transactions do not block the others',
+    group([unreachable], [gtid('0-1-100,0-5-3')], [gtid('0-1-101')], {
+      ...downFor(11),
+      flaggedForRebuild: ['db-1'],
+    }),
+    { action: 'failover', to: 'db-2', repoint: [] },
+  ],
+  [
     'a recorded primary that is no member is waited on, never guessed',
     { ...group([], [], []), primary: 'db-9' },
     { action: 'wait', reason: 'the recorded primary db-9 is not a member of the group' },

@@ -31,6 +31,8 @@ export interface GroupState {
   primaryDownSince?: number;
   /** When the operator last promoted a replica of this group (ms). */
   lastFailoverAt?: number;
+  /** Members decided for rebuild and not rebuilt yet: they hold transactions the primary lacked. */
+  flaggedForRebuild?: string[];
 }
 
 export interface FailoverSettings {
@@ -96,7 +98,10 @@ function chooseReplacement(
     };
   }
   const candidates = group.members
-    .filter((m) => m.pod !== old.pod && m.reachable && m.gtid !== undefined)
+    .filter(
+      (m) =>
+        m.pod !== old.pod && m.reachable && m.gtid !== undefined && !group.flaggedForRebuild?.includes(m.pod),
+    )
     .sort(byAdvancement);
   const best = candidates[0];
   if (!best) return { action: 'wait', reason: `${why} and no replica is reachable` };
