@@ -268,8 +268,8 @@ describe.each(SCENARIOS)('rendered with ci/%s', (file) => {
 // A check reads like `kubectl auth can-i`: [verb, resource[.group][/name], namespace | '--all-namespaces',
 // '--subresource=x']. All checks go to the API server's authorizer in one batch of SubjectAccessReviews for the
 // ServiceAccount (user system:serviceaccount:<ns>:<name> with the groups every ServiceAccount token carries):
-// `kubectl auth can-i` itself answers "no" for kinds the server does not serve (HTTPRoute here, without the
-// Gateway API CRDs) whatever RBAC says, so it cannot check those; a test below shows both agree elsewhere.
+// `kubectl auth can-i` itself answers "no" for kinds the server does not serve (HTTPRoute on a cluster without
+// the Gateway API CRDs) whatever RBAC says, so it cannot check those; a test below shows both agree elsewhere.
 
 type Check = [verb: string, resource: string, namespace: string, ...extra: string[]];
 
