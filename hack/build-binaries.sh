@@ -47,15 +47,8 @@ HELM_BIN_DIR="${SAPP_BIN_ROOT}/helm-${HELM_VERSION}"
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-find_go() {
-  if command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    echo /usr/local/go/bin/go
-  else
-    die "go not found (install Go >= 1.26 or put it on PATH)"
-  fi
-}
+# shellcheck source=hack/go.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go.sh"
 
 # True if KUBEBUILDER_ASSETS provides kube-apiserver, etcd and kubectl.
 have_kubebuilder_assets() {

@@ -32,15 +32,8 @@ GATEWAY_API_DIR="${SAPP_CACHE_DIR}/bin/gateway-api-${GATEWAY_API_VERSION}"
 log() { printf '[gateway-api] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-find_go() {
-  if command -v go >/dev/null 2>&1; then
-    command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    echo /usr/local/go/bin/go
-  else
-    die "go not found (install Go or put it on PATH)"
-  fi
-}
+# shellcheck source=hack/go.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go.sh"
 
 # Copy the manifests of both channels into the cache (once per version).
 fetch() {

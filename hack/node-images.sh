@@ -79,11 +79,8 @@ export SAPP_E2E_OPERATOR_IMAGE='scalable-app-operator:${OPERATOR_VERSION}'
 EOF
 }
 
-find_go() {
-  if command -v go >/dev/null 2>&1; then command -v go
-  elif [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go
-  else die "go not found"; fi
-}
+# shellcheck source=hack/go.sh
+source "${HACK_DIR}/go.sh"
 
 buildah_() {
   buildah --root "$BUILDAH_ROOT" --runroot "$BUILDAH_RUNROOT" --storage-driver vfs "$@"
