@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createClient } from 'redis';
 import { type MariaDBServer } from '../../../test/services/mariadb.js';
+import { call, cookieOf } from '../test/client.js';
 import { startShopServers, type ShopServers } from '../test/servers.js';
 import { createShopApp, type ShopApp, type ShopAppOptions } from './app.js';
 import { parseConfig } from './config.js';
@@ -24,33 +25,6 @@ function memoryLogger() {
   });
   return { logger: pino({ level: 'info' }, stream), lines };
 }
-
-interface Res {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-async function call(
-  app: ShopApp,
-  path: string,
-  init: { method?: string; body?: unknown; cookie?: string } = {},
-) {
-  const res = await fetch(app.url + path, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(init.cookie ? { cookie: init.cookie } : {}),
-    },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  const text = await res.text();
-  const body = res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : { text };
-  return { status: res.status, headers: res.headers, body } as Res;
-}
-
-/** `name=value` of the Set-Cookie header, ready to send back. */
-const cookieOf = (res: Res) => res.headers.get('set-cookie')?.split(';')[0];
 
 async function queriesByTarget(app: ShopApp): Promise<Record<string, number>> {
   const { values } = await app.metrics.dbQueries.get();

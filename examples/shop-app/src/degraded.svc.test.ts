@@ -5,41 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { waitFor } from '../../../test/services/ports.js';
+import { call, cookieOf, type Res } from '../test/client.js';
 import { startShopServers, type ShopServers } from '../test/servers.js';
 import { createShopApp, type ShopApp } from './app.js';
 import { parseConfig } from './config.js';
 import { SEED_PRODUCT_COUNT } from './migrations.js';
 import { shardForKey } from './shards.js';
-
-interface Res {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-  /** How long the answer took. */
-  ms: number;
-}
-
-/** One request, given up after 10 s (a hung answer fails the test with a message, not a jest timeout). */
-async function call(
-  app: ShopApp,
-  path: string,
-  init: { method?: string; body?: unknown; cookie?: string } = {},
-): Promise<Res> {
-  const started = performance.now();
-  const res = await fetch(app.url + path, {
-    method: init.method ?? 'GET',
-    headers: {
-      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(init.cookie ? { cookie: init.cookie } : {}),
-    },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as Record<string, unknown>;
-  return { status: res.status, headers: res.headers, body, ms: performance.now() - started };
-}
-
-const cookieOf = (res: Res) => res.headers.get('set-cookie')!.split(';')[0]!;
 
 /** A customer id whose orders live on `shard` of 2. */
 function customerOn(shard: number, from: number): number {
@@ -72,7 +43,7 @@ describe('the shop with a data store down', () => {
   async function cartFor(customer: number, productId: number): Promise<string> {
     const res = await call(app, '/cart', { method: 'POST', body: { productId, customer } });
     expect(res.status).toBe(200);
-    return cookieOf(res);
+    return cookieOf(res)!;
   }
 
   async function stockOf(productId: number): Promise<number> {
