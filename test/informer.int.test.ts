@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import { OWNED_TYPES } from '../src/kube/resources.js';
 import { rootLogger } from '../src/log.js';
-import { Informer } from '../src/runtime/informer.js';
+import { Informer, type InformerOptions } from '../src/runtime/informer.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { startInProcess } from './harness/operator.js';
 import { TcpProxy } from './harness/tcp-proxy.js';
@@ -22,18 +22,23 @@ let requests = 0;
 let client: KubeClient;
 const events: { type: string; name: string; at: number }[] = [];
 
-beforeAll(async () => {
-  ns = createNamespace('informer');
-  const kc = loadKubeConfig(process.env.KUBECONFIG);
-  client = new KubeClient(kc, { onRequest: () => requests++ });
-  informer = new Informer({
+/** An informer on this file's ConfigMaps (label test=informer), through the counting client. */
+const configMapInformer = (opts: Partial<InformerOptions> = {}) =>
+  new Informer({
     type: configMaps,
-    kubeConfig: kc,
+    kubeConfig: loadKubeConfig(process.env.KUBECONFIG),
     client,
     log: rootLogger('error'),
     namespace: ns,
     labelSelector: 'test=informer',
+    ...opts,
   });
+
+beforeAll(async () => {
+  ns = createNamespace('informer');
+  const kc = loadKubeConfig(process.env.KUBECONFIG);
+  client = new KubeClient(kc, { onRequest: () => requests++ });
+  informer = configMapInformer();
   informer.on((type, obj) => events.push({ type, name: obj.metadata!.name!, at: Date.now() }));
   await informer.start();
   await informer.waitForSync();
@@ -114,14 +119,7 @@ describe('informer behind a partition', () => {
       currentContext: direct.currentContext,
     });
     cutClient = new KubeClient(kc);
-    cut = new Informer({
-      type: configMaps,
-      kubeConfig: kc,
-      client: cutClient,
-      log: rootLogger('error'),
-      namespace: ns,
-      labelSelector: 'test=informer',
-    });
+    cut = configMapInformer({ kubeConfig: kc, client: cutClient });
     cut.on((type, obj) => seen.push({ type, name: obj.metadata!.name! }));
     await cut.start();
     await cut.waitForSync();
@@ -197,16 +195,7 @@ describe('informer for a resource the API server does not serve', () => {
 describe('resync period', () => {
   it('hands every cached object to the handler again each period, as a resync, with nothing changed', async () => {
     createConfigMap('resynced');
-    const kc = loadKubeConfig(process.env.KUBECONFIG);
-    const resyncing = new Informer({
-      type: configMaps,
-      kubeConfig: kc,
-      client,
-      log: rootLogger('error'),
-      namespace: ns,
-      labelSelector: 'test=informer',
-      resyncPeriodMs: 300,
-    });
+    const resyncing = configMapInformer({ resyncPeriodMs: 300 });
     const seen: { type: string; name: string }[] = [];
     resyncing.on((type, obj) => seen.push({ type, name: obj.metadata!.name! }));
     try {
