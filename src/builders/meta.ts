@@ -10,8 +10,14 @@ export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const NAME_LABEL = 'app.kubernetes.io/name';
 export const PART_OF_LABEL = 'app.kubernetes.io/part-of';
-/** Role of a database pod: primary or replica. */
+/** The StatefulSet a database pod belongs to: primary or replica (part of immutable selectors, never moves). */
 export const ROLE_LABEL = 'scalable.dev/role';
+/**
+ * What a data-tier pod serves as right now, primary or replica: set by the operator on the pod (roles move
+ * on failover), and what the write and read Services select.
+ */
+export const REPLICATION_ROLE_LABEL = 'scalable.dev/replication-role';
+export type ReplicationRole = 'primary' | 'replica';
 /** Shard index of a database object ("main" for the unsharded database). */
 export const SHARD_LABEL = 'scalable.dev/shard';
 
