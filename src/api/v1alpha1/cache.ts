@@ -35,6 +35,14 @@ export const cache = z
       .describe(
         'none: memory only; rdb: periodic snapshots; aof: append-only file with appendfsync everysec (at most about one second of writes lost on a crash).',
       ),
+    replicas: z
+      .int()
+      .min(0)
+      .max(5)
+      .default(0)
+      .describe(
+        'Redis replicas beside the primary. They copy it asynchronously; when the primary fails, the operator promotes the most advanced reachable replica and the <app>-cache Service follows it. Writes the primary acknowledged but had not yet sent to that replica are lost: typically the last few milliseconds, at most what the primary took in while its replicas fell behind. 0: a single Redis.',
+      ),
     storage: storage('1Gi').prefault({}),
     resources: resources.optional(),
   })

@@ -48,13 +48,14 @@ describe('defaults', () => {
     });
   });
 
-  it('an empty cache section means Redis 7.4 with AOF, 256mb and LRU eviction on 1Gi', () => {
+  it('an empty cache section means one Redis 7.4 (no replicas) with AOF, 256mb and LRU eviction on 1Gi', () => {
     expect(parsed(scalableApp(withCache())).spec.cache).toEqual({
       enabled: true,
       image: 'redis:7.4',
       maxMemory: '256mb',
       evictionPolicy: 'allkeys-lru',
       persistence: 'aof',
+      replicas: 0,
       storage: { size: '1Gi' },
     });
   });

@@ -3,6 +3,7 @@ import type { V1StatefulSet } from '@kubernetes/client-node';
 import { TEST_CREDENTIALS, buildContext, editedContext } from '../../../test/fixtures/build-context.js';
 import { withCache, withDatabase, withName } from '../../../test/fixtures/scalable-app.js';
 import { CONFIG_HASH_ANNOTATION } from '../data-tier/stateful.js';
+import { REPLICATION_ROLE_LABEL } from '../meta.js';
 import { cacheServiceName, MAX_STATEFULSET_NAME } from '../names.js';
 import type { K8sObject } from '../types.js';
 import { buildCache } from './index.js';
@@ -77,6 +78,8 @@ describe('buildCache', () => {
     expect(pod(os).containers[0]!.env).toEqual([
       { name: 'REDIS_PASSWORD', valueFrom: ref },
       { name: 'REDISCLI_AUTH', valueFrom: ref },
+      { name: 'PRIMARY_HOST', value: 'shop-cache' },
+      { name: 'PRIMARY_PORT', value: '6379' },
     ]);
     expect(JSON.stringify(os)).not.toContain(TEST_CREDENTIALS.cachePassword);
     expect(conf(os)).not.toMatch(/^requirepass/m);
@@ -142,6 +145,51 @@ describe('buildCache', () => {
 
   it('builds no PodDisruptionBudget for its single pod', () => {
     expect(objects(withCache()).map((o) => o.kind)).not.toContain('PodDisruptionBudget');
+  });
+
+  describe('with replicas', () => {
+    const single = objects(withCache());
+    const replicated = objects(withCache({ replicas: 2 }));
+    const clientService = (os: K8sObject[]) => os.find((o) => key(o) === 'Service/shop-cache')!.spec;
+    const headless = (os: K8sObject[]) => os.find((o) => key(o) === 'Service/shop-cache-headless')!.spec;
+
+    it('runs the primary and its replicas in the one StatefulSet, whose name, selector and volume stay', () => {
+      expect(sts(replicated).replicas).toBe(3);
+      expect(key(replicated.find((o) => o.kind === 'StatefulSet')!)).toBe('StatefulSet/shop-cache');
+      expect(sts(replicated).selector).toEqual(sts(single).selector);
+      expect(sts(replicated).volumeClaimTemplates).toEqual(sts(single).volumeClaimTemplates);
+    });
+
+    it('points the client Service at the pod the operator labels primary; the headless Service at every pod', () => {
+      expect(clientService(replicated)!.selector).toEqual({
+        ...sts(single).selector!.matchLabels,
+        [REPLICATION_ROLE_LABEL]: 'primary',
+      });
+      expect(headless(replicated)!.selector).toEqual(sts(single).selector!.matchLabels);
+      expect(headless(replicated)).toMatchObject({ publishNotReadyAddresses: true });
+    });
+
+    it('keeps a single Redis selected by the client Service, labeled or not', () => {
+      expect(clientService(single)!.selector).toEqual(sts(single).selector!.matchLabels);
+    });
+
+    it('leaves the role label out of the pod template: the operator sets it on the pod', () => {
+      expect(sts(replicated).template.metadata!.labels).not.toHaveProperty(REPLICATION_ROLE_LABEL);
+    });
+
+    it('lets a drain take one Redis at a time', () => {
+      const budget = replicated.find((o) => o.kind === 'PodDisruptionBudget')!;
+      expect(key(budget)).toBe('PodDisruptionBudget/shop-cache');
+      expect(budget.spec).toEqual({
+        maxUnavailable: 1,
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        selector: sts(single).selector,
+      });
+    });
+
+    it('matches the snapshot', () => {
+      expect(replicated.filter((o) => o.kind !== 'ConfigMap')).toMatchSnapshot();
+    });
   });
 
   it('rolls the pod when the config changes, and only then', () => {

@@ -1,5 +1,8 @@
-// The Redis StatefulSet: one pod, its config from the ConfigMap, its data on a claimed volume unless
-// persistence is none.
+// The Redis StatefulSet: the primary and its replicas (1 + spec.cache.replicas pods), their config from the
+// ConfigMap, their data on claimed volumes unless persistence is none. One StatefulSet whatever the replica
+// count, so an app created with a single Redis keeps its StatefulSet, selector and volume (data-<sts>-0) when
+// it gains replicas. Which pod is the primary is the operator's label (REPLICATION_ROLE_LABEL), never the
+// template's: a label in the template would come back on a recreated pod, and could be wrong by then.
 import type { V1StatefulSet, V1Volume } from '@kubernetes/client-node';
 import type { CacheSpec, ScalableApp } from '../../api/v1alpha1/index.js';
 import { CREDENTIAL_KEYS } from '../credentials.js';
@@ -38,13 +41,14 @@ export function cacheStatefulSet(
   };
   const spec: V1StatefulSet['spec'] = {
     serviceName: names.headless,
-    replicas: 1,
+    replicas: 1 + cache.replicas,
     selector: { matchLabels: selectorLabels(app, 'cache') },
     updateStrategy: { type: 'RollingUpdate' },
     ...(persistent
       ? {
-          // The cache's volume follows the database's deletion policy (Retain when there is no database);
-          // a single-pod StatefulSet is never scaled, so whenScaled never applies.
+          // The cache's volumes follow the database's deletion policy (Retain when there is no database).
+          // Scaled-down pods keep theirs: the highest ordinal may have been the primary, and a replica that
+          // comes back copies the primary again anyway.
           persistentVolumeClaimRetentionPolicy: {
             whenDeleted: app.spec.database?.deletionPolicy ?? 'Retain',
             whenScaled: 'Retain',
@@ -69,9 +73,13 @@ export function cacheStatefulSet(
             image: cache.image,
             command: ['sh', `${CONFIG_DIR}/start.sh`, `${CONFIG_DIR}/redis.conf`],
             // start.sh hands REDIS_PASSWORD to Redis on stdin; redis-cli in the probes reads REDISCLI_AUTH.
+            // PRIMARY_HOST:PRIMARY_PORT (the client Service, which follows the primary): start.sh starts a
+            // replica of the server answering there, or a primary when none does.
             env: [
               { name: 'REDIS_PASSWORD', ...password },
               { name: 'REDISCLI_AUTH', ...password },
+              { name: 'PRIMARY_HOST', value: names.client },
+              { name: 'PRIMARY_PORT', value: String(REDIS_PORT) },
             ],
             // redis.conf has no `dir`: Redis keeps its files in the working directory, the data volume.
             workingDir: DATA_DIR,
