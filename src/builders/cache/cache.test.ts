@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import { TEST_CREDENTIALS, buildContext, editedContext } from '../../../test/fixtures/build-context.js';
 import { withCache, withDatabase, withName } from '../../../test/fixtures/scalable-app.js';
 import { CONFIG_HASH_ANNOTATION } from '../data-tier/stateful.js';
@@ -150,8 +150,10 @@ describe('buildCache', () => {
   describe('with replicas', () => {
     const single = objects(withCache());
     const replicated = objects(withCache({ replicas: 2 }));
-    const clientService = (os: K8sObject[]) => os.find((o) => key(o) === 'Service/shop-cache')!.spec;
-    const headless = (os: K8sObject[]) => os.find((o) => key(o) === 'Service/shop-cache-headless')!.spec;
+    const spec = (os: K8sObject[], name: string) =>
+      os.find((o) => key(o) === `Service/${name}`)!.spec as NonNullable<V1Service['spec']>;
+    const clientService = (os: K8sObject[]) => spec(os, 'shop-cache');
+    const headless = (os: K8sObject[]) => spec(os, 'shop-cache-headless');
 
     it('runs the primary and its replicas in the one StatefulSet, whose name, selector and volume stay', () => {
       expect(sts(replicated).replicas).toBe(3);
@@ -161,16 +163,16 @@ describe('buildCache', () => {
     });
 
     it('points the client Service at the pod the operator labels primary; the headless Service at every pod', () => {
-      expect(clientService(replicated)!.selector).toEqual({
+      expect(clientService(replicated).selector).toEqual({
         ...sts(single).selector!.matchLabels,
         [REPLICATION_ROLE_LABEL]: 'primary',
       });
-      expect(headless(replicated)!.selector).toEqual(sts(single).selector!.matchLabels);
+      expect(headless(replicated).selector).toEqual(sts(single).selector!.matchLabels);
       expect(headless(replicated)).toMatchObject({ publishNotReadyAddresses: true });
     });
 
     it('keeps a single Redis selected by the client Service, labeled or not', () => {
-      expect(clientService(single)!.selector).toEqual(sts(single).selector!.matchLabels);
+      expect(clientService(single).selector).toEqual(sts(single).selector!.matchLabels);
     });
 
     it('leaves the role label out of the pod template: the operator sets it on the pod', () => {
