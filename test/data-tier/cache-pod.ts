@@ -2,7 +2,8 @@
 // mounted, the container's command (start.sh, which execs redis-server) in its working directory on the data
 // volume, its environment from the credentials Secret, its user. Only the paths (mount points → directories
 // of the test) and the port differ: the mounted redis.conf gets the test's port and loopback address as its
-// last lines (later lines win).
+// last lines (later lines win). The client Service the container's env names (PRIMARY_HOST:PRIMARY_PORT) is
+// whatever address the test gives start().
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,14 +59,19 @@ export class CachePod {
     return mount ? join(this.dir, mount.name) + path.slice(mount.mountPath.length) : path;
   }
 
-  private environment(): Record<string, string> {
+  private environment(service?: { host: string; port: number }): Record<string, string> {
     const secret = find(this.objects, 'Secret').data as Record<string, string>;
-    return Object.fromEntries(
+    const env: Record<string, string> = Object.fromEntries(
       (this.main.env ?? []).map((e) => {
         const key = e.valueFrom?.secretKeyRef?.key;
         return [e.name, key ? Buffer.from(secret[key]!, 'base64').toString('utf8') : e.value!];
       }),
     );
+    if (service && 'PRIMARY_HOST' in env) {
+      env.PRIMARY_HOST = service.host;
+      env.PRIMARY_PORT = String(service.port);
+    }
+    return env;
   }
 
   get password(): string {
@@ -85,10 +91,13 @@ export class CachePod {
     }
   }
 
-  /** Starts the container: its command, in its working directory, as its user; waits until Redis answers. */
-  async start(): Promise<void> {
+  /**
+   * Starts the container: its command, in its working directory, as its user; waits until Redis answers.
+   * `service`: where the client Service answers (default: the name in the pod's env, which resolves nowhere).
+   */
+  async start(service?: { host: string; port: number }): Promise<void> {
     const [cmd, ...args] = this.main.command!.map((a) => (a.startsWith('/') ? this.local(a) : a));
-    const child = startProcess(cmd!, args, join(this.dir, 'stdout.log'), this.environment(), {
+    const child = startProcess(cmd!, args, join(this.dir, 'stdout.log'), this.environment(service), {
       ...(this.user ? { user: this.user } : {}),
       cwd: this.local(this.main.workingDir!),
     });
@@ -109,6 +118,12 @@ export class CachePod {
     if (this.child) await stopProcess(this.child, how === 'kill' ? 'SIGKILL' : 'SIGTERM');
     this.child = undefined;
     await this.start();
+  }
+
+  /** The server killed (SIGKILL) and not started again, as a pod that is gone. */
+  async kill(): Promise<void> {
+    if (this.child) await stopProcess(this.child, 'SIGKILL');
+    this.child = undefined;
   }
 
   async destroy(): Promise<void> {
