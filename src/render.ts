@@ -20,6 +20,7 @@ export const PLACEHOLDER_CREDENTIALS: Credentials = {
   replicationPassword: PLACEHOLDER_SECRET,
   appPassword: PLACEHOLDER_SECRET,
   cachePassword: PLACEHOLDER_SECRET,
+  operatorPassword: PLACEHOLDER_SECRET,
 };
 
 /** An input the render command cannot build from; the message names the source, document and field. */

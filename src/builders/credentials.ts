@@ -14,10 +14,14 @@ export const APP_USER = 'app';
 /** The replication account, the same on every server of every group. */
 export const REPLICATION_USER = 'replicator';
 
+/** The operator's account on every database server: it reads replication state, fences, promotes, repoints. */
+export const OPERATOR_USER = 'sapp-operator';
+
 export const CREDENTIAL_KEYS = {
   rootPassword: 'MYSQL_ROOT_PASSWORD',
   replicationPassword: 'MYSQL_REPLICATION_PASSWORD',
   appPassword: 'MYSQL_APP_PASSWORD',
+  operatorPassword: 'MYSQL_OPERATOR_PASSWORD',
   cachePassword: 'REDIS_PASSWORD',
 } as const satisfies Record<keyof Credentials, string>;
 

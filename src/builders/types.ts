@@ -10,6 +10,8 @@ export interface Credentials {
   replicationPassword: string;
   /** Password of the application user. */
   appPassword: string;
+  /** Password of the operator's own account on every database server (failover: read state, fence, promote). */
+  operatorPassword: string;
   /** Redis `requirepass`: the password every cache client sends with AUTH. */
   cachePassword: string;
 }

@@ -11,7 +11,13 @@ const parsed = (...mods: Parameters<typeof scalableApp>) => {
   return r.value;
 };
 
-const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' };
+const creds = {
+  rootPassword: 'r',
+  replicationPassword: 'p',
+  appPassword: 'a',
+  cachePassword: 'c',
+  operatorPassword: 'o',
+};
 
 describe('credentials', () => {
   it('generates distinct 32-character URL-safe passwords', () => {
@@ -28,17 +34,30 @@ describe('credentials', () => {
       replicationPassword: 'new',
       appPassword: 'new',
       cachePassword: 'new',
+      operatorPassword: 'new',
     });
   });
 
   it('round-trips through the Secret', () => {
-    const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' };
+    const creds = {
+      rootPassword: 'r',
+      replicationPassword: 'p',
+      appPassword: 'a',
+      cachePassword: 'c',
+      operatorPassword: 'o',
+    };
     const [secret] = buildCredentialsSecret({ app: parsed(withDatabase()), credentials: creds });
     expect(credentialsFromSecret(secret as unknown as { data: Record<string, string> })).toEqual(creds);
   });
 
   it('is owned by the app only when deletionPolicy is Delete', () => {
-    const creds = { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' };
+    const creds = {
+      rootPassword: 'r',
+      replicationPassword: 'p',
+      appPassword: 'a',
+      cachePassword: 'c',
+      operatorPassword: 'o',
+    };
     const [retained] = buildCredentialsSecret({ app: parsed(withDatabase()), credentials: creds });
     const [deleted] = buildCredentialsSecret({
       app: parsed(withDatabase({ deletionPolicy: 'Delete' })),
@@ -57,6 +76,7 @@ describe('credentials', () => {
     });
     expect(Object.keys((secret as unknown as { data: Record<string, string> }).data).sort()).toEqual([
       'MYSQL_APP_PASSWORD',
+      'MYSQL_OPERATOR_PASSWORD',
       'MYSQL_REPLICATION_PASSWORD',
       'MYSQL_ROOT_PASSWORD',
       'REDIS_PASSWORD',
@@ -69,7 +89,13 @@ describe('credentials', () => {
     expect(
       buildCredentialsSecret({
         app: parsed(),
-        credentials: { rootPassword: 'r', replicationPassword: 'p', appPassword: 'a', cachePassword: 'c' },
+        credentials: {
+          rootPassword: 'r',
+          replicationPassword: 'p',
+          appPassword: 'a',
+          cachePassword: 'c',
+          operatorPassword: 'o',
+        },
       }),
     ).toEqual([]);
   });

@@ -12,6 +12,7 @@ export function completeCredentials(existing: Partial<Credentials>, generate = r
     rootPassword: existing.rootPassword ?? generate(),
     replicationPassword: existing.replicationPassword ?? generate(),
     appPassword: existing.appPassword ?? generate(),
+    operatorPassword: existing.operatorPassword ?? generate(),
     cachePassword: existing.cachePassword ?? generate(),
   };
 }

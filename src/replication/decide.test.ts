@@ -161,6 +161,31 @@ const cases: [string, GroupState, Decision | Record<string, unknown>, FailoverSe
     { action: 'failover', to: 'db-2', repoint: [] },
   ],
   [
+    'a recorded primary that refuses writes (every server starts read-only) is opened',
+    group([(m) => ({ ...m, readOnly: true })], [], []),
+    { action: 'open', pod: 'db-0', reason: 'db-0 is the recorded primary and refuses writes' },
+  ],
+  [
+    'a new group: the recorded primary is opened before its replicas have copied it',
+    group([(m) => ({ ...m, readOnly: true })], [unreachable], [unreachable]),
+    { action: 'open', pod: 'db-0' },
+  ],
+  [
+    'killed after promoting db-1 but before recording it: db-1 is fenced first, the recorded primary opened after',
+    group([(m) => ({ ...m, readOnly: true })], [writable, source(undefined)], []),
+    { action: 'rejoin-as-replica', pod: 'db-1', primary: 'db-0' },
+  ],
+  [
+    'a recorded primary that refuses writes and still follows another server says so (it is promoted)',
+    group([(m) => ({ ...m, readOnly: true, source: 'db-1' })], [], []),
+    {
+      action: 'open',
+      pod: 'db-0',
+      following: 'db-1',
+      reason: 'db-0 is the recorded primary and refuses writes (it replicates from db-1)',
+    },
+  ],
+  [
     'a recorded primary that is no member is waited on, never guessed',
     { ...group([], [], []), primary: 'db-9' },
     { action: 'wait', reason: 'the recorded primary db-9 is not a member of the group' },

@@ -21,6 +21,8 @@ export interface MemberState {
   readOnly?: boolean;
   /** The pod this member replicates from (undefined: it replicates from nobody). */
   source?: string;
+  /** A primary waits for a replica's acknowledgement of each commit (false: semi-sync off, or fell back to async). */
+  semiSyncActive?: boolean;
 }
 
 export interface GroupState {
@@ -59,6 +61,8 @@ export type Decision =
       repoint: string[];
       reason: string;
     }
+  /** Let the recorded primary take writes; one that still follows a server (`following`) is promoted. */
+  | { action: 'open'; pod: string; following?: string; reason: string }
   | { action: 'rejoin-as-replica'; pod: string; primary: string; reason: string }
   | { action: 'rebuild'; pod: string; primary: string; errant: string; reason: string };
 
@@ -151,10 +155,25 @@ function strayMember(group: GroupState, primary: MemberState): Decision | undefi
   return undefined;
 }
 
+/**
+ * The recorded primary refuses writes: every server starts so (a restarted primary, a new group, a pass that
+ * promoted a replica and was killed before recording it), and only the operator opens the one it records.
+ */
+function closedPrimary(primary: MemberState): Decision | undefined {
+  if (primary.readOnly !== true) return undefined;
+  return {
+    action: 'open',
+    pod: primary.pod,
+    ...(primary.source ? { following: primary.source } : {}),
+    reason: `${primary.pod} is the recorded primary and refuses writes${primary.source ? ` (it replicates from ${primary.source})` : ''}`,
+  };
+}
+
 export function decideFailover(group: GroupState, settings: FailoverSettings, now: number): Decision {
   const primary = group.members.find((m) => m.pod === group.primary);
   if (!primary)
     return { action: 'wait', reason: `the recorded primary ${group.primary} is not a member of the group` };
   if (!primary.reachable || !primary.nodeReady) return chooseReplacement(group, settings, primary, now);
-  return strayMember(group, primary) ?? { action: 'nothing' };
+  // Strays first: a server that takes writes is fenced before the recorded primary is opened.
+  return strayMember(group, primary) ?? closedPrimary(primary) ?? { action: 'nothing' };
 }

@@ -3,7 +3,7 @@
 import type { Engine } from '../api/v1alpha1/index.js';
 import { type ServerAddress, type Timeouts, withServer } from './connect.js';
 import type { Decision, MemberState } from './decide.js';
-import { fence, promote, readState, repoint } from './sql.js';
+import { fence, openWrites, promote, readState, repoint } from './sql.js';
 
 export interface MemberEndpoint {
   pod: string;
@@ -11,6 +11,9 @@ export interface MemberEndpoint {
   /** Where the operator, and the other members, reach this pod's server. */
   host: string;
   port: number;
+  /** Where the other members reach this pod's server when they replicate from it (default: host). The
+   *  operator may reach a pod by its IP, but a replica must follow it by a name that survives a restart. */
+  replicationHost?: string;
   /** Other host names replicas may use for this pod (e.g. the write Service while it selects this pod). */
   aliases?: string[];
   role: MemberState['role'];
@@ -43,6 +46,9 @@ export interface Hooks {
   deletePod(pod: string): Promise<void>;
   /** Copies the member again from the primary (it holds transactions the primary lacks). */
   rebuild?(pod: string, primary: string): Promise<void>;
+  /** Records durably that `pod` is the primary now: called right after its promotion, before the other
+   *  replicas follow it. A failure ends the failover there (the next pass reverts to the recorded primary). */
+  recordPrimary?(pod: string): Promise<void>;
 }
 
 const address = (m: MemberEndpoint, account: Account): ServerAddress => ({
@@ -80,7 +86,8 @@ export async function observeMember(
   const r = state.replica;
   const source = r
     ? members.find(
-        (s) => s.port === r.sourcePort && (s.host === r.sourceHost || s.aliases?.includes(r.sourceHost)),
+        (s) =>
+          s.port === r.sourcePort && [s.host, s.replicationHost, ...(s.aliases ?? [])].includes(r.sourceHost),
       )
     : undefined;
   return {
@@ -88,6 +95,7 @@ export async function observeMember(
     reachable: true,
     gtid: state.received,
     readOnly: state.readOnly,
+    ...(state.readOnly ? {} : { semiSyncActive: state.semiSyncActive }),
     ...(r?.lagSeconds !== undefined && r.sqlRunning ? { lagSeconds: r.lagSeconds } : {}),
     ...(r ? { source: source?.pod ?? `${r.sourceHost}:${r.sourcePort}` } : {}),
   };
@@ -135,12 +143,14 @@ export async function execute(
     withServer(address(endpoint(members, pod), cfg.operator), cfg.timeouts, (c) =>
       fence(c, cfg.engine, fenceOpts),
     );
-  const follow = (pod: string, primary: string) =>
-    withServer(address(endpoint(members, pod), cfg.operator), cfg.timeouts, (c) =>
-      repoint(c, cfg.engine, address(endpoint(members, primary), cfg.replication), {
-        semiSync: cfg.semiSync,
-      }),
+  const follow = (pod: string, primary: string) => {
+    const source = endpoint(members, primary);
+    const host = source.replicationHost ?? source.host;
+    return withServer(address(endpoint(members, pod), cfg.operator), cfg.timeouts, (c) =>
+      repoint(c, cfg.engine, { ...address(source, cfg.replication), host }, { semiSync: cfg.semiSync }),
     );
+  };
+  const promoteOpts = { applyTimeoutSeconds: cfg.applyTimeoutSeconds, semiSync: cfg.semiSync };
 
   switch (decision.action) {
     case 'nothing':
@@ -154,13 +164,28 @@ export async function execute(
       if (!fenced) throw new Error(`could not fence ${decision.from}: no promotion (${steps.at(-1)!.error})`);
       const promoted = await timed(steps, 'promote', decision.to, () =>
         withServer(address(endpoint(members, decision.to), cfg.operator), cfg.timeouts, (c) =>
-          promote(c, cfg.engine, { applyTimeoutSeconds: cfg.applyTimeoutSeconds, semiSync: cfg.semiSync }),
+          promote(c, cfg.engine, promoteOpts),
         ),
       );
       if (!promoted) throw new Error(`could not promote ${decision.to}: ${steps.at(-1)!.error}`);
+      if (hooks.recordPrimary) {
+        const recorded = await timed(steps, 'record', decision.to, () => hooks.recordPrimary!(decision.to));
+        if (!recorded)
+          throw new Error(`could not record ${decision.to} as the primary: ${steps.at(-1)!.error}`);
+      }
       for (const pod of decision.repoint) await timed(steps, 'repoint', pod, () => follow(pod, decision.to));
       return steps;
     }
+    case 'open':
+      // A server that still follows another is promoted (applies what it received, forgets its source).
+      await timed(steps, 'open', decision.pod, () =>
+        withServer(address(endpoint(members, decision.pod), cfg.operator), cfg.timeouts, (c) =>
+          decision.following
+            ? promote(c, cfg.engine, promoteOpts)
+            : openWrites(c, cfg.engine, { semiSync: cfg.semiSync }),
+        ),
+      );
+      return steps;
     case 'rejoin-as-replica':
       if (await timed(steps, 'fence read_only', decision.pod, () => fenceByReadOnly(decision.pod))) {
         await timed(steps, 'repoint', decision.pod, () => follow(decision.pod, decision.primary));

@@ -216,6 +216,21 @@ export async function promote(client: SqlClient, engine: Engine, opts: PromoteOp
   }
 }
 
+/** Lets the primary, which replicates from nobody, take writes (every server starts refusing them). */
+export async function openWrites(
+  client: SqlClient,
+  engine: Engine,
+  opts: { semiSync: boolean },
+): Promise<void> {
+  await client.query(semiSyncSource(engine, opts.semiSync));
+  if (engine === 'mysql') {
+    await client.query('SET PERSIST super_read_only = OFF');
+    await client.query('SET PERSIST read_only = OFF');
+  } else {
+    await client.query('SET GLOBAL read_only = OFF');
+  }
+}
+
 /**
  * Makes the server a read-only replica of `source`, continuing from the transactions it holds (MariaDB:
  * gtid_current_pos, so that an old primary continues from its own binary log; MySQL: auto-positioning).

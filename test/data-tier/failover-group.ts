@@ -1,49 +1,16 @@
-// A replication group for the failover tests: the operator's account on every server, the group's members as
-// the executor sees them, a decision loop (observe → decide) as the reconciler will run it, and a client that
+// A replication group for the failover tests: a decision loop (observe → decide) as the reconciler will run it, and a client that
 // writes without pause through "the write Service" and records every insert the server acknowledged.
 import mysql from 'mysql2/promise';
 import type { Decision, FailoverSettings, GroupState } from '../../src/replication/decide.js';
 import { decideFailover } from '../../src/replication/decide.js';
-import { observeGroup, type ExecutorConfig, type MemberEndpoint } from '../../src/replication/executor.js';
+import { observeGroup, type MemberEndpoint } from '../../src/replication/executor.js';
+import { executorConfig } from './operator-pass.js';
 import { sleep, waitFor } from '../services/ports.js';
 import { APP_DATABASE } from './clients.js';
 import { CREDENTIALS } from './fixtures.js';
 import type { DatabasePod } from './pod.js';
 
-export const OPERATOR = { user: 'sapp-operator', password: `op pw 'q' "d" \\` };
-
-/** What the operator needs on each server: read replication state, fence, promote, repoint, close connections. */
-export const OPERATOR_GRANTS =
-  'PROCESS, RELOAD, BINLOG MONITOR, REPLICA MONITOR, REPLICATION SLAVE ADMIN, REPLICATION MASTER ADMIN, BINLOG ADMIN, CONNECTION ADMIN, READ_ONLY ADMIN, SUPER';
-
-/** On the primary, replicated to every replica; `local`: on this server only (a replica bootstrapped later). */
-export async function createOperatorAccount(pod: DatabasePod, opts: { local?: boolean } = {}): Promise<void> {
-  await pod.server!.query(
-    `${opts.local ? 'SET SESSION sql_log_bin = 0; ' : ''}CREATE USER ?@'%' IDENTIFIED BY ?; GRANT ${OPERATOR_GRANTS} ON *.* TO ?@'%'`,
-    [OPERATOR.user, OPERATOR.password, OPERATOR.user],
-  );
-}
-
-export const executorConfig: ExecutorConfig = {
-  engine: 'mariadb',
-  operator: OPERATOR,
-  replication: { user: 'replicator', password: CREDENTIALS.replicationPassword },
-  timeouts: { connectMs: 1000, queryMs: 3000 },
-  applyTimeoutSeconds: 30,
-  semiSync: true,
-  lockWaitSeconds: 2,
-};
-
-export const endpoints = (pods: DatabasePod[], primary: DatabasePod): MemberEndpoint[] =>
-  pods.map((p, ordinal) => ({
-    pod: p.name,
-    ordinal,
-    host: '127.0.0.1',
-    port: p.server!.port,
-    role: p === primary ? 'primary' : 'replica',
-    ready: true,
-    nodeReady: true,
-  }));
+export { endpoints, executorConfig, OPERATOR } from './operator-pass.js';
 
 /**
  * Observes and decides every `intervalMs` until the decision is not a wait (or `timeoutMs` passes), tracking

@@ -6,13 +6,12 @@ import type { FailoverSettings } from '../../src/replication/decide.js';
 import { withServer } from '../../src/replication/connect.js';
 import { isSubset } from '../../src/replication/gtid.js';
 import { execute, type Hooks, observeGroup } from '../../src/replication/executor.js';
-import { enableSemiSync, readState } from '../../src/replication/sql.js';
+import { readState } from '../../src/replication/sql.js';
 import { freePort, waitFor } from '../services/ports.js';
 import { withDatabase } from '../fixtures/scalable-app.js';
 import { APP_DATABASE, appQuery } from './clients.js';
 import {
   AcknowledgedWriter,
-  createOperatorAccount,
   decideWhenReady,
   endpoints,
   executorConfig,
@@ -20,6 +19,7 @@ import {
   rowValues,
 } from './failover-group.js';
 import { builtDatabase } from './fixtures.js';
+import { settle } from './operator-pass.js';
 import { DatabasePod, startAll } from './pod.js';
 
 const db = builtDatabase(withDatabase({ engine: 'mariadb', databaseName: APP_DATABASE, replicas: 2 }));
@@ -50,15 +50,12 @@ beforeAll(async () => {
     new DatabasePod({ ...db, statefulSet: 'shop-db-replica', ordinal: 1, primaryPort }),
   ];
   await startAll(pods);
-  await createOperatorAccount(primary);
+  // The operator opens the primary, with semi-synchronous replication on (the replicas acknowledge by config).
+  await settle(pods, primary);
   await appQuery(
     primary,
     `CREATE TABLE ${TABLE} (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(32) NOT NULL)`,
   );
-  for (const p of pods) {
-    const role = p === primary ? 'primary' : 'replica';
-    await operatorOn(p, (c) => enableSemiSync(c, 'mariadb', { role, timeoutMs: 10_000 }));
-  }
   await waitFor('both replicas to acknowledge semi-synchronously', async () => {
     const s = await stateOf(primary);
     return s.semiSyncActive && s.semiSyncReplicas === 2;
@@ -95,8 +92,6 @@ describe('failover of a MariaDB group', () => {
       });
       pods[i] = fresh;
       await fresh.start();
-      await createOperatorAccount(fresh, { local: true });
-      await operatorOn(fresh, (c) => enableSemiSync(c, 'mariadb', { role: 'replica', timeoutMs: 10_000 }));
     },
   };
 

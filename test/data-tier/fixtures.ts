@@ -13,6 +13,7 @@ export const CREDENTIALS: Credentials = {
   replicationPassword: `repl\\'; DROP USER root; -- "`,
   appPassword: `app pw's "quoted" \\n`,
   cachePassword: 'cache-secret',
+  operatorPassword: `op pw 'q' "d" \\ $x`,
 };
 
 export function context(...mods: Modifier[]): BuildContext {

@@ -16,6 +16,7 @@ import {
   waitForSync,
 } from './clients.js';
 import { builtDatabase, CREDENTIALS } from './fixtures.js';
+import { settle } from './operator-pass.js';
 import { DatabasePod, startAll } from './pod.js';
 
 const db = builtDatabase(withDatabase({ engine: 'mariadb', databaseName: APP_DATABASE, replicas: 2 }));
@@ -46,6 +47,8 @@ beforeAll(async () => {
   replicas = [pod('shop-db-replica', 0), pod('shop-db-replica', 1)];
   // All at once, as the StatefulSets start them: the replicas' bootstrap waits for the primary.
   await startAll(pods);
+  // Every server starts refusing writes; the operator opens the primary (and turns semi-sync on there).
+  await settle(pods, primary);
   await appQuery(
     primary,
     'CREATE TABLE orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(64) NOT NULL, at TIMESTAMP(3) DEFAULT CURRENT_TIMESTAMP(3))',
@@ -168,9 +171,11 @@ describe('a primary and two replicas from the generated config and bootstrap', (
     const replica = replicas[0]!;
     await primary.server!.stop();
     const down = await waitForProbe(replica, false);
-    expect(down.stderr).toMatch(/replication is not running \(IO: Connecting/);
+    expect(down.stderr).toMatch(/read-only and not replicating \(IO: Connecting/);
     await primary.server!.start();
     await waitForProbe(replica, true);
+    // The primary came back refusing writes, as every server starts: the operator opens it again.
+    await settle(pods.slice(0, 3), primary);
   }, 60_000);
 
   it("replica readiness fails while the replication user's password is wrong", async () => {
@@ -204,7 +209,7 @@ describe('a primary and two replicas from the generated config and bootstrap', (
     await primary.server!.query('SET GLOBAL read_only = ON');
     expect(await primary.probe('readiness')).toMatchObject({
       code: 1,
-      stderr: expect.stringMatching(/read_only/),
+      stderr: expect.stringMatching(/read-only and not replicating/),
     });
     await primary.server!.query('SET GLOBAL read_only = OFF');
     expect(await primary.probe('readiness')).toMatchObject({ code: 0 });

@@ -12,6 +12,7 @@ import { withCache, withDatabase } from '../fixtures/scalable-app.js';
 import { CachePod } from './cache-pod.js';
 import { APP_DATABASE, appQuery, replicaStatus, tableState, waitForProbe, waitForSync } from './clients.js';
 import { builtDatabase, context } from './fixtures.js';
+import { settle } from './operator-pass.js';
 import { DatabasePod, startAll } from './pod.js';
 
 describe('a MariaDB container restarting in its pod', () => {
@@ -25,6 +26,7 @@ describe('a MariaDB container restarting in its pod', () => {
     primary = new DatabasePod({ ...db, statefulSet: 'shop-db-primary', ordinal: 0, port: primaryPort });
     replica = new DatabasePod({ ...db, statefulSet: 'shop-db-replica', ordinal: 0, primaryPort });
     await startAll([primary, replica]);
+    await settle([primary, replica], primary);
     await appQuery(primary, 'CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(64))');
     const values = Array.from({ length: 100 }, (_, i) => [`before-${i}`]);
     await appQuery(primary, 'INSERT INTO orders (item) VALUES ?', [values]);
@@ -43,13 +45,19 @@ describe('a MariaDB container restarting in its pod', () => {
     expect(copy.uid).not.toBe(0);
   });
 
-  it('a primary killed with SIGKILL starts again by itself, with every row written before', async () => {
+  it('a primary killed with SIGKILL starts again by itself, refusing writes until the operator opens it, with every row written before', async () => {
     await primary.restart('kill');
     expect(await rows()).toEqual([{ n: 100 }]);
+    expect(await waitForProbe(primary, false)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/read-only and not replicating/),
+    });
+    const [pass] = await settle([primary, replica], primary);
+    expect(pass!.decision).toMatchObject({ action: 'open', pod: primary.name });
     expect(await waitForProbe(primary, true)).toMatchObject({ code: 0 });
-    // Its conf.d is this start's: the role's file matches the ConfigMap's again.
-    expect(readFileSync(join(primary.dir, 'conf', '20-role.cnf'), 'utf8')).toBe(
-      readFileSync(join(primary.dir, 'config', 'primary.cnf'), 'utf8'),
+    // Its conf.d is this start's: the server's file matches the ConfigMap's again.
+    expect(readFileSync(join(primary.dir, 'conf', '10-server.cnf'), 'utf8')).toBe(
+      readFileSync(join(primary.dir, 'config', 'server.cnf'), 'utf8'),
     );
     // The replica reconnects to the restarted primary and keeps copying.
     await appQuery(primary, "INSERT INTO orders (item) VALUES ('after the primary restart')");
@@ -72,6 +80,7 @@ describe('a MariaDB container restarting in its pod', () => {
 
   it('both come back from a second kill too (every start is the same)', async () => {
     await Promise.all([primary.restart('kill'), replica.restart('kill')]);
+    await settle([primary, replica], primary);
     expect(await rows()).toEqual([{ n: 102 }]);
     await waitForSync(primary, replica, 'orders');
     expect(await waitForProbe(replica, true)).toMatchObject({ code: 0 });

@@ -5,6 +5,7 @@ import { shardForKey } from '../../src/api/sharding.js';
 import { withDatabase, withShards } from '../fixtures/scalable-app.js';
 import { APP_DATABASE, appQuery } from './clients.js';
 import { builtDatabase } from './fixtures.js';
+import { settle } from './operator-pass.js';
 import { DatabasePod, startAll } from './pod.js';
 
 const SHARDS = 3;
@@ -21,6 +22,7 @@ const keys = Array.from({ length: 10_000 }, (_, i) => `customer:${i}`);
 
 beforeAll(async () => {
   await startAll(shards);
+  for (const s of shards) await settle([s], s);
 }, 60_000);
 
 afterAll(async () => {

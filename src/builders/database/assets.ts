@@ -7,7 +7,6 @@ const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf
 
 /** Files the same for both engines: ConfigMap key → file. */
 const COMMON = {
-  'primary.cnf': './config/primary.cnf',
   'lib.sh': './scripts/lib.sh',
   'start.sh': './scripts/start.sh',
   'prepare.sh': './scripts/prepare.sh',
@@ -21,9 +20,9 @@ const COMMON = {
 /** Engine-specific files, under config/<engine>/ and scripts/<engine>/. */
 const PER_ENGINE = {
   'server.cnf': 'config',
-  'replica.cnf': 'config',
   'change-source.sql': 'scripts',
   'dump.sh': 'scripts',
+  'operator.sql': 'scripts',
 } as const;
 
 const load = (engine: Engine): Readonly<Record<string, string>> =>

@@ -4,7 +4,7 @@ import { buildContext, editedContext, TEST_CREDENTIALS } from '../../../test/fix
 import { type Modifier, withDatabase, withName, withShards } from '../../../test/fixtures/scalable-app.js';
 import { DEFAULT_IMAGES, ENGINES, type ScalableApp } from '../../api/v1alpha1/index.js';
 import { CREDENTIAL_KEYS } from '../credentials.js';
-import { ROLE_LABEL, SHARD_LABEL } from '../meta.js';
+import { REPLICATION_ROLE_LABEL, ROLE_LABEL, type ReplicationRole, SHARD_LABEL } from '../meta.js';
 import { MAX_STATEFULSET_NAME } from '../names.js';
 import type { K8sObject } from '../types.js';
 import { CONFIG_HASH_ANNOTATION } from '../data-tier/stateful.js';
@@ -36,10 +36,14 @@ function serverIds(os: K8sObject[]): number[] {
 }
 
 /** Whether a Service's selector selects the pods of a StatefulSet. */
-const selects = (svc: K8sObject, spec: StatefulSetSpec) =>
-  Object.entries((svc.spec as V1Service['spec'])!.selector!).every(
-    ([k, v]) => spec.template.metadata!.labels![k] === v,
-  );
+/** Whether the Service selects a pod of the StatefulSet, labelled by the operator as serving `role` (if any). */
+const selects = (svc: K8sObject, spec: StatefulSetSpec, role?: ReplicationRole) => {
+  const labels: Record<string, string> = {
+    ...spec.template.metadata!.labels!,
+    ...(role ? { [REPLICATION_ROLE_LABEL]: role } : {}),
+  };
+  return Object.entries((svc.spec as V1Service['spec'])!.selector!).every(([k, v]) => labels[k] === v);
+};
 
 describe('buildDatabase', () => {
   it.each([
@@ -97,22 +101,44 @@ describe('buildDatabase', () => {
   it.each([
     ['main', 'shop-db-primary', 'shop-db-replicas', ''],
     ['shard 1', 'shop-db-shard-1-primary', 'shop-db-shard-1-replicas', '-shard-1'],
-  ])('%s: the write Service selects its primary, the read Service its replicas', (_g, write, read, infix) => {
-    const os = build(withShards(2, 2));
-    const primary = stsSpec(os, `shop-db${infix}-primary`);
-    const replica = stsSpec(os, `shop-db${infix}-replica`);
-    expect(selects(byKey(os, `Service/${write}`), primary)).toBe(true);
-    expect(selects(byKey(os, `Service/${write}`), replica)).toBe(false);
-    expect(selects(byKey(os, `Service/${read}`), replica)).toBe(true);
-    expect(selects(byKey(os, `Service/${read}`), primary)).toBe(false);
-    expect(selects(byKey(os, `Service/shop-db${infix}-primary-headless`), primary)).toBe(true);
-  });
+  ])(
+    '%s: the write Service selects the pod labelled primary, the read Service those labelled replica, whichever StatefulSet they are of',
+    (_g, write, read, infix) => {
+      const os = build(withShards(2, 2));
+      const primary = stsSpec(os, `shop-db${infix}-primary`);
+      const replica = stsSpec(os, `shop-db${infix}-replica`);
+      const [writes, reads] = [byKey(os, `Service/${write}`), byKey(os, `Service/${read}`)];
+      expect(selects(writes, primary, 'primary')).toBe(true);
+      expect(selects(writes, replica, 'primary')).toBe(true); // a promoted replica
+      expect(selects(writes, primary, 'replica')).toBe(false); // a primary that was failed over
+      expect(selects(reads, replica, 'replica')).toBe(true);
+      expect(selects(reads, primary, 'replica')).toBe(true);
+      expect(selects(reads, replica, 'primary')).toBe(false);
+      // Until the operator labels a pod, neither selects it: the templates carry no replication role.
+      for (const spec of [primary, replica]) {
+        expect(selects(writes, spec)).toBe(false);
+        expect(selects(reads, spec)).toBe(false);
+      }
+      // Another group's pods are never selected.
+      const other = stsSpec(os, infix ? 'shop-db-primary' : 'shop-db-shard-1-primary');
+      expect(selects(writes, other, 'primary')).toBe(false);
+      // Each headless Service gives the pods of its own StatefulSet their DNS names, whatever their role.
+      expect(selects(byKey(os, `Service/shop-db${infix}-primary-headless`), primary)).toBe(true);
+      expect(selects(byKey(os, `Service/shop-db${infix}-replica-headless`), replica)).toBe(true);
+    },
+  );
 
   it('sends reads to the primary when a group has no replicas', () => {
     const os = build(withDatabase({ replicas: 0 }), withShards(1, 0));
-    expect(selects(byKey(os, 'Service/shop-db-replicas'), stsSpec(os, 'shop-db-primary'))).toBe(true);
+    expect(selects(byKey(os, 'Service/shop-db-replicas'), stsSpec(os, 'shop-db-primary'), 'primary')).toBe(
+      true,
+    );
     expect(
-      selects(byKey(os, 'Service/shop-db-shard-0-replicas'), stsSpec(os, 'shop-db-shard-0-primary')),
+      selects(
+        byKey(os, 'Service/shop-db-shard-0-replicas'),
+        stsSpec(os, 'shop-db-shard-0-primary'),
+        'primary',
+      ),
     ).toBe(true);
     expect(stsSpec(os, 'shop-db-replica').replicas).toBe(0);
   });
@@ -124,7 +150,7 @@ describe('buildDatabase', () => {
     expect(Math.min(...ids)).toBeGreaterThan(0);
   });
 
-  it('points each replica at the write Service of its own group', () => {
+  it('points every pod at the write Service of its own group (a replica copies it; a replaced primary finds it)', () => {
     const os = build(withShards(2));
     expect(envOf(container(stsSpec(os, 'shop-db-replica')))).toMatchObject({
       ROLE: 'replica',
@@ -134,7 +160,10 @@ describe('buildDatabase', () => {
     expect(envOf(container(stsSpec(os, 'shop-db-shard-1-replica'))).PRIMARY_HOST).toBe(
       'shop-db-shard-1-primary',
     );
-    expect(envOf(container(stsSpec(os, 'shop-db-primary')))).not.toHaveProperty('PRIMARY_HOST');
+    expect(envOf(container(stsSpec(os, 'shop-db-primary')))).toMatchObject({
+      ROLE: 'primary',
+      PRIMARY_HOST: 'shop-db-primary',
+    });
   });
 
   it('starts the replicas of a group in parallel, each primary alone', () => {
@@ -304,10 +333,9 @@ describe.each(ENGINES)('buildDatabase with engine %s', (engine) => {
       'dump.sh',
       'lib.sh',
       'liveness.sh',
+      'operator.sql',
       'prepare.sh',
-      'primary.cnf',
       'readiness.sh',
-      'replica.cnf',
       'server.cnf',
       'start.sh',
       'users.sql',
@@ -330,8 +358,7 @@ describe.each(ENGINES)('buildDatabase with engine %s', (engine) => {
     }[engine];
     const text = Object.values(data).join('\n');
     for (const pattern of specific) expect(text).toMatch(pattern);
-    expect(data['replica.cnf']).toMatch(/^read-only=ON$/m);
-    expect(data['primary.cnf']).toMatch(/^read-only=OFF$/m);
+    expect(data['server.cnf']).toMatch(/^read-only=ON$/m);
   });
 
   it('tells the scripts the engine, the role, the database and the accounts', () => {

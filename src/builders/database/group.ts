@@ -1,6 +1,13 @@
 // One replication group: a primary StatefulSet (1 pod) and a replica StatefulSet, their headless Services,
 // the write and read Services, and a disruption budget for the replicas.
 //
+// Roles: the StatefulSets say which pod starts as the primary of a new group (`<primary>-0`); after that the
+// operator decides which pod serves as primary (failover) and labels the pods, and the write and read Services
+// follow the labels. Two StatefulSets rather than one, so that apps created by earlier versions keep their
+// volumes (a claim's name follows its StatefulSet's) and their immutable selectors. A replica pod that was
+// promoted stays the primary while its StatefulSet exists: scaling the replicas below its ordinal removes it,
+// and the operator fails over to another replica (no acknowledged write is lost, semi-sync).
+//
 // Volume retention: whenDeleted follows spec.database.deletionPolicy. A replica's volume is deleted when the
 // replicas are scaled down, whatever the policy: it holds only a copy of the primary, and a volume kept for a
 // later scale-up would come back behind binary logs the primary has purged by then, while a fresh volume
@@ -12,7 +19,7 @@
 import type { V1PodDisruptionBudget, V1StatefulSet } from '@kubernetes/client-node';
 import type { DatabaseSpec, ScalableApp } from '../../api/v1alpha1/index.js';
 import { MYSQL_PORT } from '../endpoints.js';
-import { objectMeta, selectorLabels } from '../meta.js';
+import { REPLICATION_ROLE_LABEL, type ReplicationRole, objectMeta, selectorLabels } from '../meta.js';
 import type { K8sObject } from '../types.js';
 import { service, volumeClaimTemplate } from '../data-tier/stateful.js';
 import type { Role } from '../names.js';
@@ -69,24 +76,34 @@ function replicaBudget(app: ScalableApp, group: Group): K8sObject[] {
   ];
 }
 
-export function buildGroup(app: ScalableApp, db: DatabaseSpec, group: Group, config: ConfigRef): K8sObject[] {
-  const selector = (role: Role) => selectorLabels(app, 'database', groupLabels(group, role));
-  const svc = (name: string, role: Role, selected: Role, headless = false) =>
+/**
+ * The group's Services. Each headless Service gives the pods of one StatefulSet their DNS names; the write and
+ * read Services select pods by the replication-role label the operator sets (roles move on failover).
+ */
+function services(app: ScalableApp, group: Group): K8sObject[] {
+  const svc = (name: string, role: Role, selector: Record<string, string>, headless = false) =>
     service(app, {
       name,
       component: 'database',
       port: MYSQL_PORT,
       portName: 'mysql',
-      selector: selector(selected),
+      selector: selectorLabels(app, 'database', selector),
       labels: groupLabels(group, role),
       headless,
     });
+  const serving = (role: ReplicationRole) => ({ ...groupLabels(group), [REPLICATION_ROLE_LABEL]: role });
   return [
-    svc(group.names.primary.headless, 'primary', 'primary', true),
-    svc(group.names.replica.headless, 'replica', 'replica', true),
-    svc(group.names.primary.service, 'primary', 'primary'),
+    svc(group.names.primary.headless, 'primary', groupLabels(group, 'primary'), true),
+    svc(group.names.replica.headless, 'replica', groupLabels(group, 'replica'), true),
+    svc(group.names.primary.service, 'primary', serving('primary')),
     // Without replicas, reads go to the primary: the read URL works whatever the replica count.
-    svc(group.names.replica.service, 'replica', group.replicas > 0 ? 'replica' : 'primary'),
+    svc(group.names.replica.service, 'replica', serving(group.replicas > 0 ? 'replica' : 'primary')),
+  ];
+}
+
+export function buildGroup(app: ScalableApp, db: DatabaseSpec, group: Group, config: ConfigRef): K8sObject[] {
+  return [
+    ...services(app, group),
     statefulSet(app, db, group, 'primary', config),
     statefulSet(app, db, group, 'replica', config),
     ...replicaBudget(app, group),

@@ -1,10 +1,11 @@
 // The pod of a database server: start.sh writes the server's config and checks the data directory, then runs
 // the image's own entrypoint (which initializes an empty data directory and runs the bootstrap once); the
-// probes are scripts too.
+// probes are scripts too. The template carries no replication-role label: the operator sets it on each pod
+// (a label in the template would come back on a recreated pod, and could be wrong after a failover).
 import type { V1EnvVar, V1PodTemplateSpec, V1Probe } from '@kubernetes/client-node';
 import type { DatabaseSpec, ScalableApp } from '../../api/v1alpha1/index.js';
 import { DEFAULT_IMAGES } from '../../api/v1alpha1/index.js';
-import { APP_USER, CREDENTIAL_KEYS, REPLICATION_USER } from '../credentials.js';
+import { APP_USER, CREDENTIAL_KEYS, OPERATOR_USER, REPLICATION_USER } from '../credentials.js';
 import {
   CONFIG_HASH_ANNOTATION,
   containerSecurityContext,
@@ -62,9 +63,11 @@ function env(app: ScalableApp, db: DatabaseSpec, group: Group, role: Role): V1En
     value('APP_DATABASE', db.databaseName),
     value('APP_USER', APP_USER),
     value('REPLICATION_USER', REPLICATION_USER),
-    ...(role === 'replica'
-      ? [value('PRIMARY_HOST', group.names.primary.service), value('PRIMARY_PORT', MYSQL_PORT)]
-      : []),
+    value('OPERATOR_USER', OPERATOR_USER),
+    // The group's write Service: a replica's bootstrap copies it, and a primary pod whose volume was replaced
+    // after a failover finds the new primary there.
+    value('PRIMARY_HOST', group.names.primary.service),
+    value('PRIMARY_PORT', MYSQL_PORT),
     // Time zone tables would differ between servers: a replica copies only the application databases.
     value('MYSQL_INITDB_SKIP_TZINFO', 1),
     // The images read MYSQL_ROOT_PASSWORD (MariaDB's also as MARIADB_ROOT_PASSWORD) on their first start,
@@ -74,6 +77,7 @@ function env(app: ScalableApp, db: DatabaseSpec, group: Group, role: Role): V1En
     password(CREDENTIAL_KEYS.rootPassword),
     password(CREDENTIAL_KEYS.replicationPassword),
     password(CREDENTIAL_KEYS.appPassword),
+    password(CREDENTIAL_KEYS.operatorPassword),
   ];
 }
 

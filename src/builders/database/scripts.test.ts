@@ -187,13 +187,15 @@ describe('readiness.sh', () => {
       .map(([k, v]) => `${k.padStart(30)}: ${v}`)
       .join('\n')}\n`;
 
-  /** Runs readiness.sh against a fake client that answers the status and variable queries. */
-  function readiness(role: string, answers: { status?: string; readOnly?: string; state?: string }) {
+  /**
+   * Runs readiness.sh against a fake client that answers the status and variable queries, in a pod of `role`'s
+   * StatefulSet (which must not matter: roles move on failover).
+   */
+  function readiness(role: string, answers: { status?: string; state?: string }) {
     const bin = fakes({
       mariadb: `case "$*" in
         *'SHOW REPLICA STATUS'*) printf '%s' "$STATUS" ;;
         *skip_networking*) printf '%s\\n' "$STATE" ;;
-        *read_only*) printf '%s\\n' "$READ_ONLY" ;;
         *) exit 2 ;;
       esac`,
     });
@@ -204,8 +206,7 @@ describe('readiness.sh', () => {
         ROLE: role,
         MYSQL_ROOT_PASSWORD: 'pw',
         STATUS: answers.status ?? '',
-        READ_ONLY: answers.readOnly ?? '1',
-        STATE: answers.state ?? '0\t0',
+        STATE: answers.state ?? '1\t0',
       },
       `${bin}:${process.env.PATH}`,
     );
@@ -214,12 +215,13 @@ describe('readiness.sh', () => {
   it.each([
     ['MariaDB fields', status(MARIADB_OK)],
     ['MySQL 8.4 fields', status(MYSQL_OK)],
-  ])('passes a running replica that prints %s', (_name, text) => {
+  ])('passes a read-only server replicating that prints %s, in either StatefulSet', (_name, text) => {
     expect(readiness('replica', { status: text })).toMatchObject({ code: 0 });
+    expect(readiness('primary', { status: text })).toMatchObject({ code: 0 });
   });
 
   it.each([
-    ['no replication set up', '', /replication is not running \(IO: not set up/],
+    ['no replication set up', '', /read-only and not replicating \(IO: not set up.*waiting for the operator/],
     [
       'a connecting IO thread (MySQL)',
       status({ ...MYSQL_OK, Replica_IO_Running: 'Connecting' }),
@@ -228,24 +230,24 @@ describe('readiness.sh', () => {
     ['a stopped SQL thread (MariaDB)', status({ ...MARIADB_OK, Slave_SQL_Running: 'No' }), /SQL: No/],
     ['a lag of 61 s', status({ ...MARIADB_OK, Seconds_Behind_Master: '61' }), /lags the primary by 61 s/],
     ['an unknown lag', status({ ...MYSQL_OK, Seconds_Behind_Source: 'NULL' }), /lags the primary by NULL s/],
-  ])('fails a replica with %s', (_name, text, message) => {
+  ])('fails a read-only server with %s', (_name, text, message) => {
     const r = readiness('replica', { status: text });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
-  });
-
-  it('fails a replica that takes writes', () => {
-    const r = readiness('replica', { status: status(MARIADB_OK), readOnly: '0' });
-    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(/read_only is off/) });
   });
 
   it.each([
     ['0\t0', 0],
     ['1\t0', 1],
     ['0\t1', 1],
-  ])('primary with read_only, skip_networking = %j exits %d', (state, code) => {
-    expect(readiness('primary', { state }).code).toBe(code);
-  });
+    ['1\t1', 1],
+  ])(
+    'a server not replicating with read_only, skip_networking = %j exits %d, whatever its StatefulSet',
+    (state, code) => {
+      expect(readiness('primary', { state }).code).toBe(code);
+      expect(readiness('replica', { state }).code).toBe(code);
+    },
+  );
 });
 
 describe.each(ENGINES)('dump.sh (%s)', (engine) => {
@@ -305,6 +307,8 @@ describe('start.sh and prepare.sh', () => {
         ROLE: role,
         HOSTNAME: hostname,
         SERVER_ID_BASE: '111',
+        OPERATOR_USER: 'sapp-operator',
+        MYSQL_OPERATOR_PASSWORD: "op'pw",
       },
       `${bin}:${process.env.PATH}`,
     );
@@ -312,16 +316,29 @@ describe('start.sh and prepare.sh', () => {
     return { ...r, conf, volume };
   }
 
-  it("writes the server's settings, the role's settings and server-id = SERVER_ID_BASE + ordinal, then runs the image's entrypoint", () => {
+  it("writes the server's settings, server-id = SERVER_ID_BASE + ordinal and the operator's account as an init file, then runs the image's entrypoint", () => {
     const r = start('replica', 'shop-db-shard-0-replica-4');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('entrypoint mariadbd\n');
+    const confD = join(r.volume, '..', 'conf.d');
     expect(r.conf).toEqual([
       databaseConfigData('mariadb')['server.cnf'],
-      databaseConfigData('mariadb')['replica.cnf'],
       '[mysqld]\nserver-id=115\nreport-host=shop-db-shard-0-replica-4\n',
+      `[mysqld]\ninit-file=${confD}/operator-account.sql\n`,
+      expect.stringContaining("CREATE USER IF NOT EXISTS 'sapp-operator'@'%' IDENTIFIED BY 'op\\'pw';"),
     ]);
+    // The account is this server's own: not binary-logged, so no replica sees a transaction of its own.
+    expect(r.conf[3]!.split('\n')[0]).toBe('SET SESSION sql_log_bin = 0;');
+    expect(statSync(join(confD, 'operator-account.sql')).mode & 0o777).toBe(0o600);
   });
+
+  it.each(ENGINES)(
+    '%s: every server starts refusing application writes (the operator opens the primary)',
+    (engine) => {
+      expect(databaseConfigData(engine)['server.cnf']).toMatch(/^read-only=ON$/m);
+      expect(Object.keys(databaseConfigData(engine))).not.toContain('primary.cnf');
+    },
+  );
 
   it("writes conf.d anew on every start, with mode 0644, over an earlier start's read-only files", () => {
     // The ConfigMap is mounted with mode 0555; a plain copy keeps that mode, and a container restarting as
@@ -331,7 +348,14 @@ describe('start.sh and prepare.sh', () => {
     const confD = join(tempDir(), 'conf.d');
     mkdirSync(confD);
     const bin = fakes({ 'docker-entrypoint.sh': 'true' });
-    const env = { CONFIG_DIR: config, CONF_D: confD, VOLUME_DIR: tempDir(), HOSTNAME: 'shop-db-primary-0' };
+    const env = {
+      CONFIG_DIR: config,
+      CONF_D: confD,
+      VOLUME_DIR: tempDir(),
+      HOSTNAME: 'shop-db-primary-0',
+      OPERATOR_USER: 'sapp-operator',
+      MYSQL_OPERATOR_PASSWORD: 'pw',
+    };
     const first = bash(
       'bash "$CONFIG_DIR/start.sh" mariadbd',
       { ...env, ROLE: 'replica', SERVER_ID_BASE: '11' },
@@ -348,12 +372,10 @@ describe('start.sh and prepare.sh', () => {
     const modes = readdirSync(confD).map((f) => [f, statSync(join(confD, f)).mode & 0o777]);
     expect(modes).toEqual([
       ['10-server.cnf', 0o644],
-      ['20-role.cnf', 0o644],
       ['30-server-id.cnf', 0o644],
+      ['40-operator-account.cnf', 0o644],
+      ['operator-account.sql', 0o600],
     ]);
-    expect(readFileSync(join(confD, '20-role.cnf'), 'utf8')).toBe(
-      databaseConfigData('mariadb')['primary.cnf'],
-    );
     expect(readFileSync(join(confD, '30-server-id.cnf'), 'utf8')).toContain('server-id=1\n');
   });
 

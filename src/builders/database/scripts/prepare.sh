@@ -1,10 +1,13 @@
 #!/bin/bash
 # Run by start.sh on every start of a database container, before the image's entrypoint.
-#  1. Writes the server's configuration into its conf.d: the settings of every server, those of the pod's
-#     role (primary or replica), and a server-id unique in the app: SERVER_ID_BASE (one per group and role)
-#     plus the pod's ordinal. conf.d is an emptyDir, so after a restart of the container it still holds the
-#     files of the previous start (read-only when they were copies of the ConfigMap's mode 0555 files): each
-#     file is removed and written anew with mode 0644, and every start writes the same.
+#  1. Writes the server's configuration into its conf.d: the settings of every server (the same whatever role
+#     the pod serves in: roles move on failover), a server-id unique in the app: SERVER_ID_BASE (one per group
+#     and StatefulSet) plus the pod's ordinal, and an init file that the server runs on every start: it
+#     creates or updates the operator's account on this server only (not binary-logged), so servers created
+#     by an earlier version get it too. conf.d is an emptyDir, so after a restart of the container it still
+#     holds the files of the previous start (read-only when they were copies of the ConfigMap's mode 0555
+#     files): each file is removed and written anew, and every start writes the same. The init file holds a
+#     password: mode 0600, in the pod's own emptyDir, like the environment it comes from.
 #  2. Makes the first start all or nothing. The image initializes an empty data directory once and never
 #     again, so a bootstrap that failed half-way (a replica whose copy of the primary broke off) would leave
 #     a server that looks initialized but never replicates. A marker on the volume, outside the data
@@ -16,22 +19,23 @@ source "${CONFIG_DIR:-/config}/lib.sh"
 CONF_D="${CONF_D:-/etc/mysql/conf.d}"
 DATA_DIR="$VOLUME_DIR/mysql"
 
-[[ -f $CONFIG_DIR/${ROLE:-}.cnf ]] || die "ROLE must be primary or replica, not '${ROLE:-}'"
+[[ ${ROLE:-} == primary || ${ROLE:-} == replica ]] || die "ROLE must be primary or replica, not '${ROLE:-}'"
 ordinal="${HOSTNAME##*-}"
 [[ $ordinal =~ ^[0-9]+$ ]] || die "no pod ordinal at the end of HOSTNAME '$HOSTNAME'"
 [[ ${SERVER_ID_BASE:-} =~ ^[1-9][0-9]*$ ]] || die "SERVER_ID_BASE must be a positive number"
 server_id=$((SERVER_ID_BASE + ordinal))
 
 # Writes stdin to conf.d/<name> (the directory is writable; the file of an earlier start may not be).
-write_conf() { # name
+write_conf() { # name [mode]
   rm -f "$CONF_D/$1"
-  cat >"$CONF_D/$1"
-  chmod 0644 "$CONF_D/$1"
+  (umask 077 && cat >"$CONF_D/$1")
+  chmod "${2:-0644}" "$CONF_D/$1"
 }
 write_conf 10-server.cnf <"$CONFIG_DIR/server.cnf"
-write_conf 20-role.cnf <"$CONFIG_DIR/$ROLE.cnf"
 printf '[mysqld]\nserver-id=%d\nreport-host=%s\n' "$server_id" "$HOSTNAME" | write_conf 30-server-id.cnf
-log "$HOSTNAME: $ROLE with server-id $server_id"
+render_sql "$CONFIG_DIR/operator.sql" | write_conf operator-account.sql 0600
+printf '[mysqld]\ninit-file=%s\n' "$CONF_D/operator-account.sql" | write_conf 40-operator-account.cnf
+log "$HOSTNAME: $ROLE StatefulSet, server-id $server_id"
 
 mkdir -p "$DATA_DIR"
 if [[ -z $(ls -A "$DATA_DIR") ]]; then
