@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { renderReadme, valueRows, valuesTable, withTable } from '../scripts/chart-readme.js';
 import { configSchema } from './config.js';
-import { EVENT, LEASE, OPTIONAL_OWNED_TYPES, OWNED_TYPES, SCALABLE_APP } from './kube/resources.js';
+import {
+  DATA_TIER_POD,
+  EVENT,
+  LEASE,
+  OPTIONAL_OWNED_TYPES,
+  OWNED_TYPES,
+  SCALABLE_APP,
+  VOLUME_CLAIM,
+} from './kube/resources.js';
 
 const root = join(import.meta.dirname, '..');
 const chart = join(root, 'charts', 'scalable-app-operator');
@@ -65,9 +73,15 @@ describe('chart RBAC matches what the operator requests', () => {
     expect(verbs(rules, group(EVENT.apiVersion), EVENT.plural)).toEqual(['create']);
   });
 
+  it('database pods: watched, labelled and (to fence) deleted, never exec; claims: delete only', () => {
+    expect(verbs(rules, '', DATA_TIER_POD.plural)).toEqual(['delete', 'list', 'patch', 'watch']);
+    expect(verbs(rules, '', VOLUME_CLAIM.plural)).toEqual(['delete']);
+    expect(rules.flatMap((r) => r.resources).filter((r) => r.includes('exec'))).toEqual([]);
+  });
+
   it('grants nothing on a resource the code does not use', () => {
     const known = new Set(
-      [...OWNED_TYPES, ...OPTIONAL_OWNED_TYPES, SCALABLE_APP, EVENT].map(
+      [...OWNED_TYPES, ...OPTIONAL_OWNED_TYPES, SCALABLE_APP, EVENT, DATA_TIER_POD, VOLUME_CLAIM].map(
         (t) => `${group(t.apiVersion)}/${t.plural}`,
       ),
     );

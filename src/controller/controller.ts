@@ -13,6 +13,7 @@ import { MANAGED_BY, MANAGED_BY_LABEL } from '../builders/meta.js';
 import type { KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import {
+  DATA_TIER_POD,
   OPTIONAL_OWNED_TYPES,
   OWNED_TYPES,
   type ResourceType,
@@ -25,6 +26,7 @@ import { WorkQueue } from '../runtime/queue.js';
 import { Caches } from './caches.js';
 import { EventRecorder } from './events.js';
 import { Reconciler, reconcileIDOf } from './reconciler.js';
+import { type MonitorDeps, ReplicationMonitor } from './replication-monitor.js';
 
 export const CONTROLLER_NAME = 'scalableapp';
 
@@ -44,6 +46,10 @@ export interface ControllerOptions {
   optionalTypes?: readonly ResourceType[];
   /** How often an optional kind not served yet is looked for again; default 30 s. */
   optionalKindRecheckMs?: number;
+  /** How often each replication group is checked; default 2 s. */
+  replicationIntervalMs?: number;
+  /** For tests: simulated database servers (see ReplicationMonitor). */
+  replicationPass?: MonitorDeps['pass'];
 }
 
 const OPTIONAL_KIND_RECHECK_MS = 30_000;
@@ -52,6 +58,7 @@ export class Controller {
   readonly caches = new Caches<Informer>();
   readonly queue: WorkQueue;
   readonly reconciler: Reconciler;
+  readonly replication: ReplicationMonitor;
   private running = false;
   private stopped = false;
   /** Optional kinds not served when last looked for, and the timer of the next look. */
@@ -59,11 +66,25 @@ export class Controller {
   private recheck?: NodeJS.Timeout;
 
   constructor(private readonly opts: ControllerOptions) {
+    const events = new EventRecorder(opts.client, opts.log);
+    this.replication = new ReplicationMonitor({
+      client: opts.client,
+      caches: this.caches,
+      log: opts.log,
+      events,
+      metrics: opts.metrics,
+      enqueue: (key) => {
+        if (this.running) this.queue.add(key);
+      },
+      ...(opts.replicationIntervalMs ? { intervalMs: opts.replicationIntervalMs } : {}),
+      ...(opts.replicationPass ? { pass: opts.replicationPass } : {}),
+    });
     this.reconciler = new Reconciler({
       client: opts.client,
       caches: this.caches,
       log: opts.log,
-      events: new EventRecorder(opts.client, opts.log),
+      events,
+      replication: this.replication,
       generatePassword: opts.generatePassword,
     });
     this.queue = new WorkQueue({
@@ -81,7 +102,7 @@ export class Controller {
 
   /** Starts the informers and waits for their caches (watching may begin before leadership). */
   async startInformers(): Promise<void> {
-    const types: ResourceType[] = [SCALABLE_APP, ...OWNED_TYPES];
+    const types: ResourceType[] = [SCALABLE_APP, ...OWNED_TYPES, DATA_TIER_POD];
     const notServed: ResourceType[] = [];
     for (const t of this.opts.optionalTypes ?? OPTIONAL_OWNED_TYPES) {
       ((await this.served(t)) ? types : notServed).push(t);
@@ -110,7 +131,7 @@ export class Controller {
         client: this.opts.client,
         log: this.opts.log,
         namespace,
-        labelSelector: type.owned ? `${MANAGED_BY_LABEL}=${MANAGED_BY}` : undefined,
+        labelSelector: type.selector ?? (type.owned ? `${MANAGED_BY_LABEL}=${MANAGED_BY}` : undefined),
         // Owned objects map to their app, so resyncing the apps revisits everything.
         resyncPeriodMs: type === SCALABLE_APP ? this.opts.resyncPeriodMs : undefined,
       });
@@ -165,6 +186,7 @@ export class Controller {
     this.running = false;
     this.stopped = true;
     clearTimeout(this.recheck);
+    this.replication.stop();
     await this.queue.shutdown();
     await Promise.all(this.caches.all.map((i) => i.stop()));
   }

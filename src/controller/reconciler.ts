@@ -1,7 +1,7 @@
 // The reconcile pipeline for one ScalableApp, phase by phase: read the app (from the cache) → parse → check the
 // transition rules → credentials → build the desired objects → unless paused: leave everything alone while a
 // desired object exists that is not this app's, else apply what drifted and prune what is no longer desired →
-// events → status, written only when it changed. An invalid spec (the schema, a transition rule, or a builder
+// hand the database's replication groups to the replication monitor (who is primary is its call) → events → status, written only when it changed. An invalid spec (the schema, a transition rule, or a builder
 // refusing an object) changes nothing and is not retried; a failed apply shows in status and is retried.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
@@ -26,8 +26,16 @@ import { pruneUndesired } from './prune.js';
 import { computeStatus, haltedStatus, invalidStatus, statusEndpoints } from './status.js';
 import { writeStatus } from './status-writer.js';
 
+/** The replication monitor as the reconciler uses it (replication-monitor.ts). */
+export interface ReplicationTracker {
+  track(app: ScalableApp, credentials: Credentials): void;
+  untrack(key: string): void;
+  activity(key: string): string[];
+}
+
 export interface ReconcilerDeps {
   client: KubeClient;
+  replication?: ReplicationTracker;
   caches: Caches;
   log: Logger;
   events: EventRecorder;
@@ -76,7 +84,10 @@ export class Reconciler {
     const [namespace, name] = key.split('/') as [string, string];
     const outcome: ReconcileOutcome = { applied: [], created: [], pruned: [], statusWritten: false };
     const raw = this.deps.caches.get(SCALABLE_APP.kind, namespace, name) as AppObject | undefined;
-    if (!raw || raw.metadata?.deletionTimestamp) return outcome; // gone or going: owner references do the rest
+    if (!raw || raw.metadata?.deletionTimestamp) {
+      this.deps.replication?.untrack(key);
+      return outcome; // gone or going: owner references do the rest
+    }
     const log = this.deps.log.child({
       scalableapp: key,
       generation: raw.metadata?.generation,
@@ -100,6 +111,7 @@ export class Reconciler {
     const desired = built.objects;
 
     const failure = app.spec.paused ? undefined : await this.converge(app, desired, live, outcome, log);
+    this.deps.replication?.track(app, credentials);
     await this.recordChanges(raw, outcome, log);
     await this.report(raw, app, desired, live, failure, outcome, log);
     if (outcome.applied.length || outcome.pruned.length) {
@@ -198,6 +210,7 @@ export class Reconciler {
       bindingSecretName: desired.some((o) => o.kind === 'Secret' && o.metadata.name === binding)
         ? binding
         : undefined,
+      replicationActivity: this.deps.replication?.activity(`${app.metadata.namespace}/${app.metadata.name}`),
       now: this.now(),
     });
     if (!(await writeStatus(this.deps.client, raw, status))) return;

@@ -345,7 +345,12 @@ describe('computeStatus', () => {
     expect(status.web?.selector).toContain('app.kubernetes.io/component=web');
     expect(status.cache).toEqual({ readyReplicas: 1, ready: '1/1', endpoint: 'shop-cache:6379' });
     expect(status.database?.shards?.map((s) => s.index)).toEqual([0, 1]);
-    expect(status.database?.primary).toEqual({ ready: true, endpoint: 'shop-db-primary:3306' });
+    // Without a failover recorded, the primary is the primary StatefulSet's pod.
+    expect(status.database?.primary).toEqual({
+      ready: true,
+      endpoint: 'shop-db-primary:3306',
+      pod: 'shop-db-primary-0',
+    });
     expect(status).toMatchObject({ bindingSecretName: 'shop-binding', url: 'http://shop-web.shop.svc:80' });
   });
 

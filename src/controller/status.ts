@@ -9,6 +9,7 @@ import type { K8sObject } from '../builders/types.js';
 import type { Failure, LiveLookup } from './apply.js';
 import { type ConditionInput, mergeConditions } from './conditions.js';
 import type { ExposureSummary } from './exposure-summary.js';
+import { recordOf } from './replication-record.js';
 import { type WorkloadState, workloadState } from './readiness.js';
 
 export interface StatusInput {
@@ -23,6 +24,8 @@ export interface StatusInput {
   exposure: ExposureSummary;
   endpoints: StatusEndpoints;
   bindingSecretName?: string;
+  /** What the replication monitor is waiting for or doing in each group of the database (failing over). */
+  replicationActivity?: readonly string[];
   now: Date;
 }
 
@@ -78,7 +81,9 @@ export function computeStatus(input: StatusInput): ScalableAppStatus {
   const of = (component: string) => workloads.filter((w) => componentOf(w.obj) === component);
   const components = [
     ...COMPONENTS.filter((c) => of(c.component).length > 0).map((c) =>
-      componentCondition(c.condition, c.component, of(c.component)),
+      c.condition === 'DatabaseReady' && input.replicationActivity?.length
+        ? failingOverCondition(input.replicationActivity)
+        : componentCondition(c.condition, c.component, of(c.component)),
     ),
     exposureCondition(input),
   ];
@@ -102,7 +107,7 @@ export function computeStatus(input: StatusInput): ScalableAppStatus {
     ),
     ...(of('web').length ? { web: webStatus(app, of('web')) } : {}),
     ...(of('cache').length ? { cache: cacheStatus(of('cache'), input.endpoints) } : {}),
-    ...(of('database').length ? { database: databaseStatus(app, of('database'), input.endpoints) } : {}),
+    ...(of('database').length ? { database: databaseStatus(input, of('database')) } : {}),
     exposure: { mechanism: input.exposure.mechanism },
     ...(input.bindingSecretName ? { bindingSecretName: input.bindingSecretName } : {}),
     ...(input.exposure.url ? { url: input.exposure.url } : {}),
@@ -136,6 +141,14 @@ export function componentCondition(
       : 'PodsNotReady';
   return { type, status: 'False', reason, message: notReady.map((w) => w.state.message).join('; ') };
 }
+
+/** A group of the database has no primary taking writes, and the operator is waiting or failing over. */
+export const failingOverCondition = (activity: readonly string[]): ConditionInput => ({
+  type: 'DatabaseReady',
+  status: 'False',
+  reason: 'FailingOver',
+  message: activity.join('; '),
+});
 
 /** The front door (Services of the web and exposure components, Ingress, HTTPRoute) exists and has an address. */
 export function exposureCondition(input: Pick<StatusInput, 'desired' | 'live' | 'exposure'>): ConditionInput {
@@ -312,15 +325,22 @@ function cacheStatus(
 }
 
 function databaseStatus(
-  app: ScalableApp,
+  input: StatusInput,
   db: readonly Workload[],
-  endpoints: StatusEndpoints,
 ): NonNullable<ScalableAppStatus['database']> {
+  const { app, endpoints } = input;
   const role = (w: Workload) => w.obj.metadata.labels?.[ROLE_LABEL];
   const shard = (w: Workload) => w.obj.metadata.labels?.[SHARD_LABEL] ?? 'main';
-  const main = db.filter((w) => shard(w) === 'main');
-  const primary = main.filter((w) => role(w) === 'primary');
-  const replicas = counts(main.filter((w) => role(w) === 'replica'));
+  /** Who is primary, and the last failover, from the group's primary StatefulSet (replication-record.ts). */
+  const record = (group: string) => {
+    const sts = db.find((w) => shard(w) === group && role(w) === 'primary');
+    const live = sts && input.live(sts.obj);
+    return live ? recordOf(live as Parameters<typeof recordOf>[0]) : undefined;
+  };
+  const main = record('main');
+  const mainGroup = db.filter((w) => shard(w) === 'main');
+  const primary = mainGroup.filter((w) => role(w) === 'primary');
+  const replicas = counts(mainGroup.filter((w) => role(w) === 'replica'));
   const all = counts(db);
   const shardIndexes = [...new Set(db.map(shard).filter((s) => s !== 'main'))]
     .map(Number)
@@ -331,6 +351,8 @@ function databaseStatus(
     primary: {
       ready: primary.length > 0 && primary.every((w) => w.state.ready),
       ...(endpoints.primary ? { endpoint: endpoints.primary } : {}),
+      ...(main ? { pod: main.primary } : {}),
+      ...(main?.lastFailover ? { lastFailover: main.lastFailover } : {}),
     },
     replicas: {
       replicas: replicas.desired,
@@ -341,10 +363,13 @@ function databaseStatus(
       ? {
           shards: shardIndexes.map((index) => {
             const ep = endpoints.shards.find((s) => s.index === index);
+            const r = record(String(index));
             return {
               index,
               ready: db.filter((w) => shard(w) === String(index)).every((w) => w.state.ready),
               ...(ep ? { writeEndpoint: ep.write, readEndpoint: ep.read } : {}),
+              ...(r ? { primaryPod: r.primary } : {}),
+              ...(r?.lastFailover ? { lastFailover: r.lastFailover } : {}),
             };
           }),
         }

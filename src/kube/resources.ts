@@ -7,6 +7,8 @@ export interface ResourceType {
   plural: string;
   /** Owned kinds are watched by label and pruned when no longer desired. */
   owned: boolean;
+  /** Watched with this label selector (owned kinds: the managed-by label). */
+  selector?: string;
 }
 
 export const SCALABLE_APP: ResourceType = {
@@ -38,6 +40,24 @@ export const OPTIONAL_OWNED_TYPES: readonly ResourceType[] = [
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', owned: true },
 ];
 
+/** Database and Redis pods: the replication monitor reads their addresses, readiness and role labels here. */
+export const DATA_TIER_POD: ResourceType = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  plural: 'pods',
+  owned: false,
+  selector:
+    'app.kubernetes.io/managed-by=scalable-app-operator,app.kubernetes.io/component in (database,cache)',
+};
+
+/** A database pod's volume claim: deleted to copy an old primary again (replication-monitor.ts). */
+export const VOLUME_CLAIM: ResourceType = {
+  apiVersion: 'v1',
+  kind: 'PersistentVolumeClaim',
+  plural: 'persistentvolumeclaims',
+  owned: false,
+};
+
 export const LEASE: ResourceType = {
   apiVersion: 'coordination.k8s.io/v1',
   kind: 'Lease',
@@ -48,7 +68,10 @@ export const LEASE: ResourceType = {
 export const EVENT: ResourceType = { apiVersion: 'v1', kind: 'Event', plural: 'events', owned: false };
 
 const byKind = new Map(
-  [...OWNED_TYPES, ...OPTIONAL_OWNED_TYPES, SCALABLE_APP, LEASE, EVENT].map((t) => [t.kind, t]),
+  [...OWNED_TYPES, ...OPTIONAL_OWNED_TYPES, SCALABLE_APP, DATA_TIER_POD, LEASE, EVENT].map((t) => [
+    t.kind,
+    t,
+  ]),
 );
 
 export function resourceFor(apiVersion: string, kind: string): ResourceType {

@@ -48,7 +48,7 @@ export interface Hooks {
   rebuild?(pod: string, primary: string): Promise<void>;
   /** Records durably that `pod` is the primary now: called right after its promotion, before the other
    *  replicas follow it. A failure ends the failover there (the next pass reverts to the recorded primary). */
-  recordPrimary?(pod: string): Promise<void>;
+  recordPrimary?(pod: string, reason: string): Promise<void>;
 }
 
 const address = (m: MemberEndpoint, account: Account): ServerAddress => ({
@@ -77,6 +77,7 @@ export async function observeMember(
     nodeReady: m.nodeReady,
     role: m.role,
   };
+  if (!m.host) return base; // no address yet (a pod not scheduled or not started)
   let state;
   try {
     state = await withServer(address(m, cfg.operator), cfg.timeouts, (c) => readState(c, cfg.engine));
@@ -169,7 +170,9 @@ export async function execute(
       );
       if (!promoted) throw new Error(`could not promote ${decision.to}: ${steps.at(-1)!.error}`);
       if (hooks.recordPrimary) {
-        const recorded = await timed(steps, 'record', decision.to, () => hooks.recordPrimary!(decision.to));
+        const recorded = await timed(steps, 'record', decision.to, () =>
+          hooks.recordPrimary!(decision.to, decision.reason),
+        );
         if (!recorded)
           throw new Error(`could not record ${decision.to} as the primary: ${steps.at(-1)!.error}`);
       }

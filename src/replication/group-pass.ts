@@ -54,8 +54,8 @@ export async function groupPass(
   let current = primary;
   const steps = await execute(decision, members, cfg, {
     ...hooks,
-    recordPrimary: async (pod) => {
-      await hooks.recordPrimary?.(pod);
+    recordPrimary: async (pod, reason) => {
+      await hooks.recordPrimary?.(pod, reason);
       current = pod;
       memory.lastFailoverAt = now();
       delete memory.primaryDownSince;

@@ -61,6 +61,24 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60],
     registers: [this.registry],
   });
+  readonly failovers = new Counter({
+    name: 'scalableapp_failovers_total',
+    help: 'Replicas promoted in place of a failed primary, per kind of group (database) and result.',
+    labelNames: ['tier', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly promoteSeconds = new Histogram({
+    name: 'scalableapp_failover_promote_seconds',
+    help: 'From the decision to fail over to the new primary recorded: fencing, applying what it received, promoting.',
+    labelNames: ['tier'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly semiSyncFallbacks = new Counter({
+    name: 'scalableapp_semisync_fallbacks_total',
+    help: 'Times a primary with replicas was seen committing without waiting for a replica (semi-sync fell back to async).',
+    registers: [this.registry],
+  });
   readonly restRequests = new Counter({
     name: 'rest_client_requests_total',
     help: 'Number of HTTP requests to the API server, partitioned by status code and method.',

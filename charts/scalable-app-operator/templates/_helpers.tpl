@@ -130,7 +130,18 @@ in every namespace (a ClusterRole). Exact groups, resources and verbs; no wildca
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["httproutes"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
-# Events about ScalableApps (Ready, Degraded, Scaled, InvalidSpec).
+# Database pods (selected by the managed-by and component labels): the replication monitor reads their
+# addresses and readiness, sets their replication-role label, and deletes a primary it must fence but cannot
+# reach. No exec: it talks to the servers over the network with its own database account.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch", "patch", "delete"]
+# The volume of an old primary that holds transactions the new primary lacks is deleted, so that the
+# StatefulSet makes a fresh one and the server is copied again from the new primary.
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["delete"]
+# Events about ScalableApps (Ready, Degraded, Scaled, InvalidSpec, Failover).
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]

@@ -36,6 +36,27 @@ export const shardsRules: Rule<ShardsIn>[] = [
   },
 ];
 
+const failoverObject = z
+  .strictObject({
+    unreachableSeconds: z
+      .int()
+      .min(0)
+      .max(3600)
+      .default(5)
+      .describe(
+        'How long a primary may stay unreachable before the operator promotes the most advanced replica; 0 turns automatic failover off (the operator still opens a primary that restarted, and fences a server that takes writes but is not the primary).',
+      ),
+    minSecondsBetweenFailovers: z
+      .int()
+      .min(0)
+      .max(86400)
+      .default(60)
+      .describe(
+        'No automatic failover of a group sooner than this after its last one (damps a flapping primary).',
+      ),
+  })
+  .describe('Automatic failover of each replication group (the main one and every shard).');
+
 const databaseObject = z.strictObject({
   enabled: z
     .boolean()
@@ -62,6 +83,7 @@ const databaseObject = z.strictObject({
   shards: withRules(shardsObject, shardsRules)
     .prefault({})
     .describe('Horizontal partitioning: shard groups and the bucket map published in the binding.'),
+  failover: failoverObject.prefault({}),
   storage: storage('10Gi').prefault({}),
   resources: resources.optional(),
   deletionPolicy: z

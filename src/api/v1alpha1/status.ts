@@ -44,12 +44,26 @@ const replicaCounts = z
   })
   .describe('Replica pods of a role.');
 
+export const failoverRecord = z
+  .strictObject({
+    time: z.string().describe('When the replica was promoted (RFC 3339).'),
+    from: z.string().describe('The pod that was primary.'),
+    to: z.string().describe('The pod promoted in its place.'),
+    reason: z.string().max(1024).describe('Why the operator failed over.'),
+  })
+  .describe('The last failover of a replication group (also a Warning event with reason Failover).');
+export type FailoverRecord = z.output<typeof failoverRecord>;
+
+const primaryPod = z.string().describe('The pod serving as primary now (roles move on failover).');
+
 const dbGroup = z
   .strictObject({
     primary: z
       .strictObject({
         ready: z.boolean().describe('The primary is ready.'),
         endpoint: endpoint.optional(),
+        pod: primaryPod.optional(),
+        lastFailover: failoverRecord.optional(),
       })
       .describe('The primary (writes).'),
     replicas: replicaCounts.describe('The read replicas (reads).'),
@@ -101,6 +115,8 @@ export const status = z
                 ready: z.boolean().describe('The shard primary and its replicas are ready.'),
                 writeEndpoint: endpoint.optional(),
                 readEndpoint: endpoint.optional(),
+                primaryPod: primaryPod.optional(),
+                lastFailover: failoverRecord.optional(),
               })
               .describe('One shard.'),
           )

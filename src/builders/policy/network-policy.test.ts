@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { buildContext } from '../../../test/fixtures/build-context.js';
 import { withCache, withDatabase } from '../../../test/fixtures/scalable-app.js';
 import { selectorLabels } from '../meta.js';
-import { buildCacheNetworkPolicy, buildDatabaseNetworkPolicy } from './network-policy.js';
+import { OPERATOR_PEER, buildCacheNetworkPolicy, buildDatabaseNetworkPolicy } from './network-policy.js';
 
 const peers = (...components: ('web' | 'workers' | 'database')[]) => {
   const { app } = buildContext(withDatabase());
@@ -40,15 +40,28 @@ describe('buildDatabaseNetworkPolicy', () => {
     expect(buildDatabaseNetworkPolicy(buildContext(...mods))).toBeUndefined();
   });
 
-  it('lets web, workers and the other database pods (replication) reach the database pods on 3306', () => {
+  it('lets web, workers, the other database pods (replication) and the operator (failover) reach the database pods on 3306', () => {
     const np = buildDatabaseNetworkPolicy(buildContext(withDatabase()))!;
     expect(np.metadata.name).toBe('shop-db-ingress');
     expect(np.spec.podSelector.matchLabels).toEqual(
       selectorLabels(buildContext(withDatabase()).app, 'database'),
     );
     expect(np.spec.ingress).toEqual([
-      { from: peers('web', 'workers', 'database'), ports: [{ protocol: 'TCP', port: 3306 }] },
+      {
+        from: [...peers('web', 'workers', 'database'), OPERATOR_PEER],
+        ports: [{ protocol: 'TCP', port: 3306 }],
+      },
     ]);
+    // The chart's operator pods carry these labels, in any namespace.
+    expect(OPERATOR_PEER).toEqual({
+      namespaceSelector: {},
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'scalable-app-operator',
+          'app.kubernetes.io/component': 'operator',
+        },
+      },
+    });
   });
 
   it('selects the pods of the engine in use', () => {

@@ -8,7 +8,22 @@ import type { BuildContext, K8sObject } from '../types.js';
 
 interface PodSelectorPeer {
   podSelector: { matchLabels: Record<string, string> };
+  namespaceSelector?: Record<string, never>;
 }
+
+/**
+ * The operator's pods, in whatever namespace it runs: its replication monitor connects to every database server
+ * (with its own account) to check, fence and promote. The chart labels its pods so.
+ */
+export const OPERATOR_PEER: PodSelectorPeer = {
+  namespaceSelector: {},
+  podSelector: {
+    matchLabels: {
+      'app.kubernetes.io/name': 'scalable-app-operator',
+      'app.kubernetes.io/component': 'operator',
+    },
+  },
+};
 
 /** networking.k8s.io/v1 NetworkPolicy, the part used here (client-node's model names `from` as `_from`). */
 export interface NetworkPolicy extends K8sObject {
@@ -28,6 +43,7 @@ function allowFrom(
   component: 'cache' | 'database',
   port: number,
   from: Component[],
+  extra: PodSelectorPeer[] = [],
 ): NetworkPolicy {
   return {
     apiVersion: 'networking.k8s.io/v1',
@@ -36,7 +52,7 @@ function allowFrom(
     spec: {
       podSelector: { matchLabels: selectorLabels(app, component) },
       policyTypes: ['Ingress'],
-      ingress: [{ from: from.map((c) => podsOf(app, c)), ports: [{ protocol: 'TCP', port }] }],
+      ingress: [{ from: [...from.map((c) => podsOf(app, c)), ...extra], ports: [{ protocol: 'TCP', port }] }],
     },
   };
 }
@@ -48,8 +64,11 @@ function allowFrom(
 export const buildCacheNetworkPolicy = ({ app }: BuildContext): NetworkPolicy | undefined =>
   app.spec.cache?.enabled ? allowFrom(app, 'cache', REDIS_PORT, ['web', 'workers']) : undefined;
 
-/** Database pods accept TCP 3306 from web and workers pods, and from each other (replicas reach their primary). */
+/**
+ * Database pods accept TCP 3306 from web and workers pods, from each other (replicas reach their primary) and
+ * from the operator (failover).
+ */
 export const buildDatabaseNetworkPolicy = ({ app }: BuildContext): NetworkPolicy | undefined =>
   app.spec.database?.enabled
-    ? allowFrom(app, 'database', MYSQL_PORT, ['web', 'workers', 'database'])
+    ? allowFrom(app, 'database', MYSQL_PORT, ['web', 'workers', 'database'], [OPERATOR_PEER])
     : undefined;
