@@ -362,6 +362,10 @@ function operatorNeeds(appNs: string | '--all-namespaces'): Check[] {
       ['get', 'list', 'watch', 'create', 'patch', 'delete'].map((v) => [v, r, appNs] as Check),
     ),
     ['create', 'events', appNs],
+    // The replication monitor: database and Redis pods from a cache, their role labels, a fenced primary's
+    // deletion, and an old primary's volume claim deleted to copy it again.
+    ...(['list', 'watch', 'patch', 'delete'].map((v) => [v, 'pods', appNs]) as Check[]),
+    ['delete', 'persistentvolumeclaims', appNs],
   ];
 }
 
@@ -379,7 +383,9 @@ function neverNeeded(ns: string, releaseNs: string, lease: string): Check[] {
     ['get', 'pods', ns, '--subresource=exec'],
     ['create', 'pods', ns, '--subresource=exec'],
     ['create', 'pods', ns],
-    ['list', 'pods', ns],
+    ['update', 'pods', ns],
+    ['list', 'persistentvolumeclaims', ns],
+    ['create', 'persistentvolumeclaims', ns],
     ['create', 'clusterroles.rbac.authorization.k8s.io', ns],
     ['bind', 'clusterroles.rbac.authorization.k8s.io', ns],
     ['escalate', 'roles.rbac.authorization.k8s.io', ns],
@@ -387,7 +393,6 @@ function neverNeeded(ns: string, releaseNs: string, lease: string): Check[] {
     ['impersonate', 'serviceaccounts', ns],
     ['create', 'serviceaccounts', ns, '--subresource=token'],
     ['patch', 'nodes', ns],
-    ['delete', 'persistentvolumeclaims', ns],
     ['patch', 'customresourcedefinitions.apiextensions.k8s.io', ns],
     ['create', 'mutatingwebhookconfigurations.admissionregistration.k8s.io', ns],
     // ScalableApps belong to their users: the operator writes status only.

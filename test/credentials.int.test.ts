@@ -38,6 +38,7 @@ function role(secretVerbs: string[]) {
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ALL },
       { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies', 'ingresses'], verbs: ALL },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'patch', 'delete'] },
     ],
   };
 }

@@ -28,7 +28,8 @@ const sim = { down: undefined as string | undefined, promote: false };
 
 /** Stands in for groupPass: the servers are fine, or the primary is down and, once allowed, is replaced. */
 const simulatedPass: typeof groupPass = async (members, primary, _memory, _settings, _cfg, hooks) => {
-  const result = (decision: Decision, now = primary) => ({ observed: [], decision, steps: [], primary: now });
+  const observed = members.map((m) => ({ ...m, reachable: m.pod !== sim.down }));
+  const result = (decision: Decision, now = primary) => ({ observed, decision, steps: [], primary: now });
   if (sim.down !== primary) return result({ action: 'nothing' });
   if (!sim.promote)
     return result({ action: 'wait', reason: `primary ${primary} is unreachable (simulated)` });

@@ -63,6 +63,9 @@ interface Tracked {
   activity: string;
   /** The primary was last seen committing without a replica's acknowledgement (semi-sync fell back). */
   async: boolean;
+  /** Some server of the group answered the operator since it began tracking it. Until then (a new group
+   *  bootstrapping, servers the operator cannot reach) nothing is reported as failing over. */
+  seen: boolean;
 }
 
 const groupName = (g: Group) => (g.shard === undefined ? 'main' : `shard ${g.shard}`);
@@ -117,6 +120,7 @@ export class ReplicationMonitor {
         busy: false,
         activity: '',
         async: false,
+        seen: false,
         timer: setInterval(() => void this.tick(t), this.deps.intervalMs ?? DEFAULT_INTERVAL_MS),
       };
       this.groups.set(id, t);
@@ -221,7 +225,8 @@ export class ReplicationMonitor {
       return;
     }
     const { decision, steps, primary } = result;
-    const activity = decision.action === 'wait' ? decision.reason : '';
+    t.seen ||= result.observed.some((m) => m.reachable);
+    const activity = t.seen && decision.action === 'wait' ? decision.reason : '';
     if (decision.action === 'failover' && primary === decision.to) {
       this.deps.metrics.failovers.inc({ tier: 'database', result: 'promoted' });
       await this.report(

@@ -42,9 +42,9 @@ const failoverObject = z
       .int()
       .min(0)
       .max(3600)
-      .default(5)
+      .default(10)
       .describe(
-        'How long a primary may stay unreachable before the operator promotes the most advanced replica; 0 turns automatic failover off (the operator still opens a primary that restarted, and fences a server that takes writes but is not the primary).',
+        'How long a primary may stay unreachable before the operator promotes the most advanced replica (a crashed server that its container restarts in place is usually back sooner, and keeps its pod); 0 turns automatic failover off (the operator still opens a primary that restarted, and fences a server that takes writes but is not the primary).',
       ),
     minSecondsBetweenFailovers: z
       .int()

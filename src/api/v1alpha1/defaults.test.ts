@@ -68,7 +68,7 @@ describe('defaults', () => {
       databaseName: 'app',
       replicas: 2,
       shards: { count: 0, replicasPerShard: 1 },
-      failover: { unreachableSeconds: 5, minSecondsBetweenFailovers: 60 },
+      failover: { unreachableSeconds: 10, minSecondsBetweenFailovers: 60 },
       storage: { size: '10Gi' },
       deletionPolicy: 'Retain',
     });
