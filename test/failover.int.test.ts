@@ -30,6 +30,15 @@ const sim = { down: undefined as string | undefined, promote: false };
 const simulatedPass: typeof groupPass = async (members, primary, _memory, _settings, _cfg, hooks) => {
   const observed = members.map((m) => ({ ...m, reachable: m.pod !== sim.down }));
   const result = (decision: Decision, now = primary) => ({ observed, decision, steps: [], primary: now });
+  if (members.find((m) => m.pod === primary)?.demote) {
+    const to = members.find((m) => m.pod !== primary && m.host)!.pod;
+    const reason = `switchover requested: ${primary} hands over to ${to}, the most advanced replica`;
+    await hooks.recordPrimary!(to, reason);
+    return result(
+      { action: 'failover', from: primary, to, fence: 'read_only', repoint: [], switchover: true, reason },
+      to,
+    );
+  }
   if (sim.down !== primary) return result({ action: 'nothing' });
   if (!sim.promote)
     return result({ action: 'wait', reason: `primary ${primary} is unreachable (simulated)` });
@@ -204,5 +213,24 @@ describe('failover, as the API server sees it', () => {
         writeEndpoints(`${APP}-cache`).join() === `${APP}-cache-0`,
       WITHIN,
     );
+  }, 60_000);
+
+  it('a planned switchover: the demote annotation on the primary pod moves the primary, and is removed', async () => {
+    const before = `${APP}-db-replica-0`;
+    kubectl(['annotate', 'pod', '-n', ns, before, 'scalable.dev/demote=true']);
+    await eventually(
+      'the primary moved back to the primary StatefulSet pod, the annotation removed',
+      () =>
+        labelOf(`${APP}-db-primary-0`) === 'primary' &&
+        labelOf(before) === 'replica' &&
+        writeEndpoints().join() === `${APP}-db-primary-0` &&
+        (getObj('Pod', ns, before)?.metadata as { annotations?: Record<string, string> }).annotations?.[
+          'scalable.dev/demote'
+        ] === undefined,
+      WITHIN,
+    );
+    const events = eventsOf(ns, `involvedObject.name=${APP},reason=Switchover`);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'Normal' });
   }, 60_000);
 });

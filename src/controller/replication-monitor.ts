@@ -32,7 +32,7 @@ import { type GroupMemory, groupPass } from '../replication/group-pass.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
-import { MONITOR_FIELD_MANAGER, recordOf, recordPatch } from './replication-record.js';
+import { DEMOTE_ANNOTATION, MONITOR_FIELD_MANAGER, recordOf, recordPatch } from './replication-record.js';
 
 const MERGE_PATCH = 'application/merge-patch+json';
 const DEFAULT_INTERVAL_MS = 2000;
@@ -225,14 +225,23 @@ export class ReplicationMonitor {
       return;
     }
     const { decision, steps, primary } = result;
+    // A demote request is answered once: by the switchover, or because the pod is not the primary (any more).
+    for (const pod of pods.filter((p) => p.metadata?.annotations?.[DEMOTE_ANNOTATION] !== undefined)) {
+      if (pod.metadata!.name === primary) continue;
+      await client.request('PATCH', objectPath(DATA_TIER_POD, namespace, pod.metadata!.name!), {
+        query: { fieldManager: MONITOR_FIELD_MANAGER },
+        contentType: MERGE_PATCH,
+        body: { metadata: { annotations: { [DEMOTE_ANNOTATION]: null } } },
+      });
+    }
     t.seen ||= result.observed.some((m) => m.reachable);
     const activity = t.seen && decision.action === 'wait' ? decision.reason : '';
     if (decision.action === 'failover' && primary === decision.to) {
       this.deps.metrics.failovers.inc({ tier: 'database', result: 'promoted' });
       await this.report(
         t,
-        'Warning',
-        'Failover',
+        decision.switchover ? 'Normal' : 'Warning',
+        decision.switchover ? 'Switchover' : 'Failover',
         `${groupName(t.group)}: promoted ${decision.to} in place of ${decision.from}: ${decision.reason} (${steps.map((s) => `${s.step} ${s.pod} ${s.ms} ms${s.error ? `: ${s.error}` : ''}`).join(', ')})`,
       );
     } else if (decision.action !== 'nothing' && decision.action !== 'wait') {
@@ -349,5 +358,6 @@ function member(p: V1Pod, ordinal: number, group: Group, primary: string): Membe
     role: p.metadata?.labels?.[REPLICATION_ROLE_LABEL] === 'primary' ? 'primary' : 'replica',
     ready,
     nodeReady: true,
+    ...(p.metadata?.annotations?.[DEMOTE_ANNOTATION] === 'true' ? { demote: true } : {}),
   };
 }

@@ -5,6 +5,9 @@ import type { FailoverRecord } from '../api/v1alpha1/status.js';
 
 export const PRIMARY_ANNOTATION = 'scalable.dev/primary';
 export const LAST_FAILOVER_ANNOTATION = 'scalable.dev/last-failover';
+/** Set to "true" on the primary's pod to move the primary to the most advanced replica (planned switchover:
+ *  node maintenance, rolling the primary's image). The operator removes it once answered. */
+export const DEMOTE_ANNOTATION = 'scalable.dev/demote';
 /** The field manager of the monitor's writes (annotations, pod labels). */
 export const MONITOR_FIELD_MANAGER = 'scalable-app-operator-failover';
 

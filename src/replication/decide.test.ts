@@ -186,6 +186,35 @@ const cases: [string, GroupState, Decision | Record<string, unknown>, FailoverSe
     },
   ],
   [
+    'a requested switchover hands over to the most advanced replica, fencing with read_only, without waiting',
+    group([], [gtid('0-1-99')], [], { switchoverRequested: true }),
+    {
+      action: 'failover',
+      from: 'db-0',
+      to: 'db-2',
+      fence: 'read_only',
+      repoint: ['db-1'],
+      switchover: true,
+      reason: 'switchover requested: db-0 hands over to db-2, the most advanced replica',
+    },
+  ],
+  [
+    'a requested switchover ignores flap damping and works with automatic failover off',
+    group([], [], [], { switchoverRequested: true, lastFailoverAt: NOW - 1000 }),
+    { action: 'failover', to: 'db-1', switchover: true },
+    { ...SETTINGS, unreachableSeconds: 0 },
+  ],
+  [
+    'a requested switchover with no replica following the primary waits, and says so',
+    group([], [unreachable], [unreachable], { switchoverRequested: true }),
+    { action: 'wait', reason: 'switchover of db-0 requested, but no replica following it is reachable' },
+  ],
+  [
+    'a requested switchover waits for a stray to be fenced first',
+    group([], [writable], [], { switchoverRequested: true }),
+    { action: 'rejoin-as-replica', pod: 'db-1' },
+  ],
+  [
     'a recorded primary that is no member is waited on, never guessed',
     { ...group([], [], []), primary: 'db-9' },
     { action: 'wait', reason: 'the recorded primary db-9 is not a member of the group' },

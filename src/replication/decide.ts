@@ -35,6 +35,8 @@ export interface GroupState {
   lastFailoverAt?: number;
   /** Members decided for rebuild and not rebuilt yet: they hold transactions the primary lacked. */
   flaggedForRebuild?: string[];
+  /** A person asked for the primary to hand over (planned switchover: maintenance, an image roll). */
+  switchoverRequested?: boolean;
 }
 
 export interface FailoverSettings {
@@ -59,6 +61,8 @@ export type Decision =
       fence: Fence;
       /** The other reachable replicas, to point at the new primary. */
       repoint: string[];
+      /** Planned: after fencing, the new primary first applies everything the old one executed. */
+      switchover?: boolean;
       reason: string;
     }
   /** Let the recorded primary take writes; one that still follows a server (`following`) is promoted. */
@@ -129,6 +133,39 @@ function chooseReplacement(
   };
 }
 
+/**
+ * A planned switchover: the primary answers, so it is fenced (read_only) and the most advanced replica takes
+ * over once it holds everything the primary executed. Neither the unreachable setting nor flap damping applies:
+ * a person asked. Waits when no replica can take over.
+ */
+function switchover(group: GroupState, primary: MemberState): Decision {
+  const candidates = group.members
+    .filter(
+      (m) =>
+        m.pod !== primary.pod &&
+        m.reachable &&
+        m.gtid !== undefined &&
+        m.source === primary.pod &&
+        !group.flaggedForRebuild?.includes(m.pod),
+    )
+    .sort(byAdvancement);
+  const best = candidates[0];
+  if (!best)
+    return {
+      action: 'wait',
+      reason: `switchover of ${primary.pod} requested, but no replica following it is reachable`,
+    };
+  return {
+    action: 'failover',
+    from: primary.pod,
+    to: best.pod,
+    fence: 'read_only',
+    repoint: candidates.filter((c) => c !== best).map((c) => c.pod),
+    switchover: true,
+    reason: `switchover requested: ${primary.pod} hands over to ${best.pod}, the most advanced replica`,
+  };
+}
+
 /** A reachable member that is not the primary but takes writes, follows another server, or holds errant transactions. */
 function strayMember(group: GroupState, primary: MemberState): Decision | undefined {
   for (const m of group.members) {
@@ -175,5 +212,7 @@ export function decideFailover(group: GroupState, settings: FailoverSettings, no
     return { action: 'wait', reason: `the recorded primary ${group.primary} is not a member of the group` };
   if (!primary.reachable || !primary.nodeReady) return chooseReplacement(group, settings, primary, now);
   // Strays first: a server that takes writes is fenced before the recorded primary is opened.
-  return strayMember(group, primary) ?? closedPrimary(primary) ?? { action: 'nothing' };
+  const stray = strayMember(group, primary) ?? closedPrimary(primary);
+  if (stray) return stray;
+  return group.switchoverRequested ? switchover(group, primary) : { action: 'nothing' };
 }

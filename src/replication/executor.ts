@@ -3,7 +3,15 @@
 import type { Engine } from '../api/v1alpha1/index.js';
 import { type ServerAddress, type Timeouts, withServer } from './connect.js';
 import type { Decision, MemberState } from './decide.js';
-import { fence, openWrites, promote, readState, repoint } from './sql.js';
+import {
+  fence,
+  openWrites,
+  promote,
+  readState,
+  repoint,
+  waitForTransactions,
+  writtenPosition,
+} from './sql.js';
 
 export interface MemberEndpoint {
   pod: string;
@@ -19,6 +27,8 @@ export interface MemberEndpoint {
   role: MemberState['role'];
   ready: boolean;
   nodeReady: boolean;
+  /** A person asked this pod to stop being the primary (planned switchover). */
+  demote?: boolean;
 }
 
 export interface Account {
@@ -102,8 +112,23 @@ export async function observeMember(
   };
 }
 
-export const observeGroup = (members: MemberEndpoint[], cfg: ExecutorConfig): Promise<MemberState[]> =>
-  Promise.all(members.map((m) => observeMember(m, members, cfg)));
+/**
+ * Every member's state, the primary's last: a replica can only hold what the primary had written when the
+ * replica was read, so reading the primary after them never makes a replica that is merely quick look as if it
+ * held transactions the primary lacks (under writes, a primary read first is already behind its replicas).
+ */
+export async function observeGroup(
+  members: MemberEndpoint[],
+  cfg: ExecutorConfig,
+  primary?: string,
+): Promise<MemberState[]> {
+  const others = await Promise.all(
+    members.filter((m) => m.pod !== primary).map((m) => observeMember(m, members, cfg)),
+  );
+  const p = members.find((m) => m.pod === primary);
+  const last = p ? await observeMember(p, members, cfg) : undefined;
+  return members.map((m) => (m === p ? last! : others.find((o) => o.pod === m.pod)!));
+}
 
 export interface Step {
   step: string;
@@ -163,6 +188,30 @@ export async function execute(
           (await timed(steps, 'fence read_only', decision.from, () => fenceByReadOnly(decision.from)))) ||
         (await timed(steps, 'fence delete-pod', decision.from, () => hooks.deletePod(decision.from)));
       if (!fenced) throw new Error(`could not fence ${decision.from}: no promotion (${steps.at(-1)!.error})`);
+      if (decision.switchover) {
+        // Planned: nothing the old primary wrote may be left behind (not even a commit that fell back to async).
+        const caughtUp = await timed(steps, 'catch up', decision.to, async () => {
+          const position = await withServer(
+            address(endpoint(members, decision.from), cfg.operator),
+            cfg.timeouts,
+            (c) => writtenPosition(c, cfg.engine),
+          );
+          await withServer(address(endpoint(members, decision.to), cfg.operator), cfg.timeouts, (c) =>
+            waitForTransactions(c, cfg.engine, position, cfg.applyTimeoutSeconds),
+          );
+        });
+        if (!caughtUp) {
+          // The old primary was fenced: open it again rather than leave the group without writes.
+          await timed(steps, 'reopen', decision.from, () =>
+            withServer(address(endpoint(members, decision.from), cfg.operator), cfg.timeouts, (c) =>
+              openWrites(c, cfg.engine, { semiSync: cfg.semiSync }),
+            ),
+          );
+          throw new Error(
+            `switchover to ${decision.to} abandoned: ${steps.find((s) => s.step === 'catch up')!.error}`,
+          );
+        }
+      }
       const promoted = await timed(steps, 'promote', decision.to, () =>
         withServer(address(endpoint(members, decision.to), cfg.operator), cfg.timeouts, (c) =>
           promote(c, cfg.engine, promoteOpts),

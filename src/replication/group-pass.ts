@@ -36,7 +36,7 @@ export async function groupPass(
   hooks: Hooks,
   now: () => number = Date.now,
 ): Promise<PassResult> {
-  const observed = await observeGroup(members, cfg);
+  const observed = await observeGroup(members, cfg, primary);
   const at = now();
   const p = observed.find((m) => m.pod === primary);
   if (p && (!p.reachable || !p.nodeReady)) memory.primaryDownSince ??= at;
@@ -47,6 +47,7 @@ export async function groupPass(
       primary,
       ...(memory.primaryDownSince !== undefined ? { primaryDownSince: memory.primaryDownSince } : {}),
       ...(memory.lastFailoverAt !== undefined ? { lastFailoverAt: memory.lastFailoverAt } : {}),
+      ...(members.find((m) => m.pod === primary)?.demote ? { switchoverRequested: true } : {}),
     },
     settings,
     at,

@@ -205,7 +205,7 @@ describe('promote', () => {
     async (_name, engine, answers, wait, timedOut) => {
       const { client, statements } = fakeClient([...answers, [wait, [{ timedOut }]]]);
       await expect(promote(client, engine, { applyTimeoutSeconds: 5, semiSync: true })).rejects.toThrow(
-        /did not apply what it received \(.*\) within 5 s/,
+        /did not apply .* within 5 s/,
       );
       expect(statements().join('\n')).not.toMatch(/read_only = OFF|RESET/);
     },

@@ -175,8 +175,40 @@ export interface PromoteOptions {
   semiSync: boolean;
 }
 
+/** What a replica must have applied to hold everything this server wrote, in the engine's own form for
+ *  waitForTransactions (MySQL: the executed GTID set; MariaDB: the last GTID of each domain in its binary log). */
+export async function writtenPosition(client: SqlClient, engine: Engine): Promise<string> {
+  const [row] = await client.query(
+    engine === 'mysql' ? 'SELECT @@GLOBAL.gtid_executed AS pos' : 'SELECT @@GLOBAL.gtid_binlog_pos AS pos',
+  );
+  return text(row?.pos);
+}
+
+/**
+ * Waits until the server has applied the transactions `gtid` (engine text form), for at most `timeoutSeconds`;
+ * throws when it has not by then, with its replication error if any.
+ */
+export async function waitForTransactions(
+  client: SqlClient,
+  engine: Engine,
+  gtid: string,
+  timeoutSeconds: number,
+): Promise<void> {
+  // In waits of at most a second each, so that no statement outlasts the client's timeout.
+  // WAIT_FOR_EXECUTED_GTID_SET returns 0 when done (1 on timeout); MASTER_GTID_WAIT 0 (-1 on timeout).
+  const waitSql =
+    engine === 'mysql'
+      ? 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, 1) AS timedOut'
+      : 'SELECT MASTER_GTID_WAIT(?, 1) AS timedOut';
+  for (let i = 0; i < Math.max(1, timeoutSeconds); i++) {
+    const [wait] = await client.query(waitSql, [gtid]);
+    if (Number(wait!.timedOut) === 0) return;
+  }
+  const error = (await readState(client, engine)).replica?.lastError;
+  throw new Error(`the replica did not apply ${gtid} within ${timeoutSeconds} s${error ? `: ${error}` : ''}`);
+}
+
 export async function promote(client: SqlClient, engine: Engine, opts: PromoteOptions): Promise<void> {
-  const { applyTimeoutSeconds } = opts;
   const my = engine === 'mysql';
   await client.query(my ? 'STOP REPLICA IO_THREAD' : 'STOP SLAVE IO_THREAD');
   const status = my
@@ -184,23 +216,7 @@ export async function promote(client: SqlClient, engine: Engine, opts: PromoteOp
     : (await client.query('SHOW ALL SLAVES STATUS')).find((r) => text(r.Connection_name) === '');
   if (status) {
     const received = text(my ? status.Retrieved_Gtid_Set : status.Gtid_IO_Pos);
-    // In waits of at most a second each, so that no statement outlasts the client's timeout.
-    // WAIT_FOR_EXECUTED_GTID_SET returns 0 when done (1 on timeout); MASTER_GTID_WAIT 0 (-1 on timeout).
-    const waitSql = my
-      ? 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, 1) AS timedOut'
-      : 'SELECT MASTER_GTID_WAIT(?, 1) AS timedOut';
-    let applied = false;
-    for (let i = 0; i < Math.max(1, applyTimeoutSeconds) && !applied; i++) {
-      const [wait] = await client.query(waitSql, [received]);
-      applied = Number(wait!.timedOut) === 0;
-    }
-    if (!applied) {
-      const after = await readState(client, engine);
-      const error = after.replica?.lastError;
-      throw new Error(
-        `the replica did not apply what it received (${received}) within ${applyTimeoutSeconds} s${error ? `: ${error}` : ''}`,
-      );
-    }
+    await waitForTransactions(client, engine, received, opts.applyTimeoutSeconds);
   }
   if (my) {
     await client.query('STOP REPLICA');

@@ -27,7 +27,7 @@ export async function decideWhenReady(
   let primaryDownSince: number | undefined;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const observed = await observeGroup(members, executorConfig);
+    const observed = await observeGroup(members, executorConfig, primary);
     const now = Date.now();
     const p = observed.find((m) => m.pod === primary);
     if (p && (!p.reachable || !p.nodeReady)) primaryDownSince ??= now;

@@ -20,6 +20,7 @@ import {
 } from './failover-group.js';
 import { builtDatabase } from './fixtures.js';
 import { settle } from './operator-pass.js';
+import { groupPass } from '../../src/replication/group-pass.js';
 import { DatabasePod, startAll } from './pod.js';
 
 const db = builtDatabase(withDatabase({ engine: 'mariadb', databaseName: APP_DATABASE, replicas: 2 }));
@@ -249,5 +250,51 @@ describe('failover of a MariaDB group', () => {
         `(${rejoin.map((s) => `${s.step} ${s.ms} ms${s.error ? ` (${s.error})` : ''}`).join(', ')})`,
     );
     expect(lost).toEqual([]);
+  }, 120_000);
+
+  it('a planned switchover (demote requested on the primary) under writes: no acknowledged write lost, a short pause, the old primary follows', async () => {
+    // Every member follows the primary first (the previous test may have left one rejoining).
+    await settle(pods, primary, { hooks });
+    writer = new AcknowledgedWriter(() => primary, TABLE);
+    await writer.waitForMore(200);
+    const old = primary;
+    const members = endpoints(pods, old).map((m) => (m.pod === old.name ? { ...m, demote: true } : m));
+    const requestedAt = Date.now();
+    const pass = await groupPass(members, old.name, {}, SETTINGS, executorConfig, hooks);
+    expect(pass.decision).toMatchObject({
+      action: 'failover',
+      from: old.name,
+      fence: 'read_only',
+      switchover: true,
+    });
+    expect(pass.steps.filter((s) => s.error)).toEqual([]);
+    expect(pass.steps.map((s) => s.step)).toEqual([
+      'fence read_only',
+      'catch up',
+      'promote',
+      'record',
+      ...pass.steps.slice(4).map(() => 'repoint'),
+    ]);
+    primary = byName(pass.primary);
+    expect(primary).not.toBe(old);
+    await writer.waitForMore(200);
+    await writer.stop();
+    const acked = writer.acks.map((a) => a.value);
+    const onNewPrimary = await rowValues(primary, TABLE);
+    const lost = acked.filter((v) => !onNewPrimary.has(v));
+    const pause = writer.longestPauseFromMs(requestedAt);
+    console.log(
+      `switchover ${old.name} → ${primary.name}: ${acked.length} writes acknowledged, ${lost.length} lost; ` +
+        `${(pause / 1000).toFixed(2)} s without writes (${pass.steps.map((s) => `${s.step} ${s.pod} ${s.ms} ms`).join(', ')})`,
+    );
+    expect(lost).toEqual([]);
+    expect(pause).toBeLessThan(5000);
+    // The old primary, fenced cleanly, holds nothing the new one lacks: it rejoins, never rebuilt.
+    const passes = await settle(pods, primary, { hooks });
+    expect(passes.map((p) => p.decision.action)).toEqual(['rejoin-as-replica', 'nothing']);
+    expect(await stateOf(old)).toMatchObject({
+      readOnly: true,
+      replica: { sourcePort: primary.server!.port },
+    });
   }, 120_000);
 });
