@@ -12,7 +12,13 @@ import type { V1Container, V1StatefulSet } from '@kubernetes/client-node';
 import { createClient } from 'redis';
 import type { K8sObject } from '../../src/builders/types.js';
 import { freePort, waitFor } from '../services/ports.js';
-import { type ProcessUser, startProcess, stopProcess } from '../services/process.js';
+import {
+  pauseProcess,
+  type ProcessUser,
+  resumeProcess,
+  startProcess,
+  stopProcess,
+} from '../services/process.js';
 import { claimVolume, containerUser, mountVolumes } from './pod.js';
 
 const find = (objects: K8sObject[], kind: string) => {
@@ -124,6 +130,15 @@ export class CachePod {
   async kill(): Promise<void> {
     if (this.child) await stopProcess(this.child, 'SIGKILL');
     this.child = undefined;
+  }
+
+  /** The server frozen (SIGSTOP), as a partitioned node looks from outside; resume() thaws it. */
+  pause(): void {
+    pauseProcess(this.child);
+  }
+
+  resume(): void {
+    resumeProcess(this.child);
   }
 
   async destroy(): Promise<void> {

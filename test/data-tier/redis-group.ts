@@ -75,6 +75,21 @@ export async function decideRedisWhenReady(
   }
 }
 
+/** `promise`, or a rejection after `ms`. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer to ${what} within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface Ack {
   key: string;
   at: number;
@@ -94,6 +109,8 @@ export class SessionWriter {
   constructor(
     private readonly target: () => CachePod,
     private readonly password: string,
+    /** Keys are `<prefix>:<n>`. */
+    private readonly prefix = 'session',
   ) {
     this.loop = this.run();
   }
@@ -112,10 +129,11 @@ export class SessionWriter {
       });
       client.on('error', () => {});
       try {
-        await client.connect();
+        // A frozen server accepts the connection but never answers: give up, as an app's client does.
+        await within(1000, 'the handshake', client.connect());
         while (this.running) {
-          const key = `session:${this.n++}`;
-          const reply = String(await client.sendCommand(['SET', key, `cart of ${key}`], { timeout: 2000 }));
+          const key = `${this.prefix}:${this.n++}`;
+          const reply = String(await within(2000, 'SET', client.sendCommand(['SET', key, `cart of ${key}`])));
           if (reply !== 'OK') throw new Error(`SET answered ${reply}`);
           this.acks.push({ key, at: Date.now() });
         }
@@ -172,11 +190,11 @@ export async function redisOf(pod: CachePod) {
   return c;
 }
 
-/** The session keys a server holds. */
-export async function sessionKeys(pod: CachePod): Promise<Set<string>> {
+/** The keys a server holds (session keys by default). */
+export async function sessionKeys(pod: CachePod, pattern = 'session:*'): Promise<Set<string>> {
   const c = await redisOf(pod);
   try {
-    return new Set(await c.keys('session:*'));
+    return new Set(await c.keys(pattern));
   } finally {
     c.destroy();
   }
