@@ -41,7 +41,7 @@ export const cache = z
       .max(5)
       .default(0)
       .describe(
-        'Redis replicas beside the primary. They copy it asynchronously; when the primary fails, the operator promotes the most advanced reachable replica and the <app>-cache Service follows it. Writes the primary acknowledged but had not yet sent to that replica are lost: typically the last few milliseconds, at most what the primary took in while its replicas fell behind. 0: a single Redis.',
+        'Redis replicas beside the primary; 0: a single Redis. Replicas copy the primary asynchronously; when the primary fails, the operator promotes the replica with the most data and the <app>-cache Service follows it. A failover loses the writes the primary acknowledged but had not yet sent to that replica (usually none: the stream is milliseconds behind), and, after a network partition, what clients still connected to the old primary wrote until the operator made it a replica. Keep persistence aof: a primary whose container restarts in place reloads its data, and its replicas copy what it reloaded (without persistence, an empty data set).',
       ),
     storage: storage('1Gi').prefault({}),
     resources: resources.optional(),
