@@ -285,11 +285,17 @@ export async function containerState(
 }
 
 /**
- * kill -9 of the process named `command` in a container, from this machine: the local real node's containers are
+ * kill -9 (or another signal) of the process named `command` in a container, from this machine: the local real node's containers are
  * processes here (found by the container id in their cgroup), and inside the container the server is PID 1, which
  * ignores a SIGKILL sent from its own PID namespace. Returns the host PID.
  */
-export function killInContainer(namespace: string, pod: string, container: string, command: string): number {
+export function killInContainer(
+  namespace: string,
+  pod: string,
+  container: string,
+  command: string,
+  signal: NodeJS.Signals = 'SIGKILL',
+): number {
   const id = containerStatus(namespace, pod, container)?.containerID?.replace(/^[a-z]+:\/\//, '');
   if (!id) throw new Error(`${pod} has no running container ${container}`);
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
@@ -299,17 +305,17 @@ export function killInContainer(namespace: string, pod: string, container: strin
     } catch {
       continue; // the process ended meanwhile
     }
-    process.kill(Number(entry), 'SIGKILL');
+    process.kill(Number(entry), signal);
     return Number(entry);
   }
   throw new Error(`no ${command} process of ${pod}/${container} (container ${id}) on this machine`);
 }
 
-/** The database pod of a group and role: shard "main" or an index; ordinal 0 unless given. */
+/** The ready database pod serving a group (shard "main" or an index) as `role` now (the operator's label). */
 export function databasePod(namespace: string, shard: string | number, role: 'primary' | 'replica'): string {
   const list = pods(
     namespace,
-    `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=database,scalable.dev/shard=${shard},scalable.dev/role=${role}`,
+    `app.kubernetes.io/instance=${APP},app.kubernetes.io/component=database,scalable.dev/shard=${shard},scalable.dev/replication-role=${role}`,
   )
     .filter((p) => p.ready)
     .sort((a, b) => a.name.localeCompare(b.name));
