@@ -30,7 +30,7 @@ import { writeStatus } from './status-writer.js';
 export interface ReplicationTracker {
   track(app: ScalableApp, credentials: Credentials): void;
   untrack(key: string): void;
-  activity(key: string): string[];
+  activity(key: string, tier: 'database' | 'cache'): string[];
 }
 
 export interface ReconcilerDeps {
@@ -210,7 +210,10 @@ export class Reconciler {
       bindingSecretName: desired.some((o) => o.kind === 'Secret' && o.metadata.name === binding)
         ? binding
         : undefined,
-      replicationActivity: this.deps.replication?.activity(`${app.metadata.namespace}/${app.metadata.name}`),
+      replicationActivity: {
+        database: this.deps.replication?.activity(appKey(app), 'database') ?? [],
+        cache: this.deps.replication?.activity(appKey(app), 'cache') ?? [],
+      },
       now: this.now(),
     });
     if (!(await writeStatus(this.deps.client, raw, status))) return;
@@ -260,6 +263,8 @@ export class Reconciler {
     throw new TerminalError(`invalid spec: ${message}`);
   }
 }
+
+const appKey = (app: ScalableApp) => `${app.metadata.namespace}/${app.metadata.name}`;
 
 /** The reconcileID of the pass that threw `err`, for the log line of whoever handles it. */
 export function reconcileIDOf(err: unknown): string | undefined {

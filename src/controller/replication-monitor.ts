@@ -1,7 +1,7 @@
 // The replication monitor: the only actor that changes who is primary. Every replication group of every app the
-// reconciler tracks (the main group and each shard) gets a pass every intervalMs: its members from the pod cache,
-// the recorded primary from its StatefulSet (replication-record.ts), then groupPass observes the servers over
-// SQL, decides and acts. After each pass the pods' replication-role labels follow the primary (the write and
+// reconciler tracks (the main database group, each shard, and Redis when it has replicas: replication-groups.ts)
+// gets a pass every intervalMs: its members from the pod cache, the recorded primary from its StatefulSet
+// (replication-record.ts), then the group's pass observes the servers (SQL or RESP), decides and acts. After each pass the pods' replication-role labels follow the primary (the write and
 // read Services select by them). A failover is recorded before any replica follows the new primary, and is
 // reported as a Warning event, in metrics and (through a reconcile) in status.
 //
@@ -9,29 +9,19 @@
 // differs, a record, a fenced pod's deletion).
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { DatabaseSpec, ScalableApp } from '../api/v1alpha1/index.js';
+import type { ScalableApp } from '../api/v1alpha1/index.js';
 import { KIND } from '../api/v1alpha1/index.js';
-import { OPERATOR_USER, REPLICATION_USER } from '../builders/credentials.js';
-import { cacheNames } from '../builders/names.js';
-import { groups, type Group } from '../builders/database/groups.js';
-import { MYSQL_PORT } from '../builders/endpoints.js';
-import {
-  COMPONENT_LABEL,
-  INSTANCE_LABEL,
-  REPLICATION_ROLE_LABEL,
-  type ReplicationRole,
-  SHARD_LABEL,
-} from '../builders/meta.js';
+import { REPLICATION_ROLE_LABEL, type ReplicationRole } from '../builders/meta.js';
 import type { Credentials } from '../builders/types.js';
 import type { KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import { DATA_TIER_POD, objectPath, resourceFor, VOLUME_CLAIM } from '../kube/resources.js';
-import type { FailoverSettings } from '../replication/decide.js';
-import type { ExecutorConfig, Hooks, MemberEndpoint } from '../replication/executor.js';
-import { type GroupMemory, groupPass } from '../replication/group-pass.js';
+import type { Hooks } from '../replication/executor.js';
+import type { GroupMemory, groupPass } from '../replication/group-pass.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
+import { type ReplicationGroup, replicationGroups } from './replication-groups.js';
 import { DEMOTE_ANNOTATION, MONITOR_FIELD_MANAGER, recordOf, recordPatch } from './replication-record.js';
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -46,16 +36,13 @@ export interface MonitorDeps {
   /** Reconcile the app again (its status shows what the monitor saw). */
   enqueue(key: string): void;
   intervalMs?: number;
-  /** One pass over a group; the SQL groupPass unless a test simulates the servers. */
+  /** One pass over a database group; the SQL groupPass unless a test simulates the servers. */
   pass?: typeof groupPass;
 }
 
 interface Tracked {
   key: string;
-  group: Group;
-  engine: DatabaseSpec['engine'];
-  settings: FailoverSettings;
-  cfg: ExecutorConfig;
+  group: ReplicationGroup;
   memory: GroupMemory;
   timer: NodeJS.Timeout;
   busy: boolean;
@@ -68,8 +55,6 @@ interface Tracked {
   seen: boolean;
 }
 
-const groupName = (g: Group) => (g.shard === undefined ? 'main' : `shard ${g.shard}`);
-
 export class ReplicationMonitor {
   private readonly groups = new Map<string, Tracked>();
   private stopped = false;
@@ -79,43 +64,20 @@ export class ReplicationMonitor {
   /** Keeps one loop per replication group of the app; cheap when nothing changed (no request). */
   track(app: ScalableApp, credentials: Credentials): void {
     const key = `${app.metadata.namespace}/${app.metadata.name}`;
-    if (app.spec.cache?.enabled && app.spec.cache.replicas > 0 && !app.spec.paused) {
-      void this.labelCache(app).catch((err: unknown) =>
-        this.deps.log.warn({ scalableapp: key, err: String(err) }, 'labelling the Redis pods failed'),
-      );
-    }
-    const db = app.spec.database;
-    const wanted = db?.enabled && !app.spec.paused ? groups(app, db) : [];
-    const ids = new Set(wanted.map((g) => `${key}/${g.shardLabel}`));
+    const wanted = replicationGroups(app, credentials, this.deps.pass);
+    const ids = new Set(wanted.map((g) => `${key}/${g.id}`));
     for (const [id, t] of this.groups) if (t.key === key && !ids.has(id)) this.drop(id);
     for (const group of wanted) {
-      const id = `${key}/${group.shardLabel}`;
-      const settings: FailoverSettings = {
-        unreachableSeconds: db!.failover.unreachableSeconds,
-        minSecondsBetweenFailovers: db!.failover.minSecondsBetweenFailovers,
-        maxLagSeconds: 30,
-      };
-      const cfg: ExecutorConfig = {
-        engine: db!.engine,
-        operator: { user: OPERATOR_USER, password: credentials.operatorPassword },
-        replication: { user: REPLICATION_USER, password: credentials.replicationPassword },
-        timeouts: { connectMs: 1000, queryMs: 3000 },
-        applyTimeoutSeconds: 30,
-        semiSync: group.replicas > 0,
-        lockWaitSeconds: 2,
-      };
+      const id = `${key}/${group.id}`;
       const existing = this.groups.get(id);
       if (existing) {
-        Object.assign(existing, { group, engine: db!.engine, settings, cfg });
+        existing.group = group;
         continue;
       }
       if (this.stopped) return;
       const t: Tracked = {
         key,
         group,
-        engine: db!.engine,
-        settings,
-        cfg,
         memory: {},
         busy: false,
         activity: '',
@@ -127,31 +89,15 @@ export class ReplicationMonitor {
     }
   }
 
-  /**
-   * Redis replicas: the pods are labelled (the client Service selects the one labelled primary), the first pod
-   * of the StatefulSet serving as primary. Promotion of a Redis replica is not driven from here yet.
-   */
-  private async labelCache(app: ScalableApp): Promise<void> {
-    const ns = app.metadata.namespace!;
-    const sts = cacheNames(app).statefulSet;
-    const pods = (this.deps.caches.list(DATA_TIER_POD.kind, ns) as V1Pod[]).filter(
-      (p) =>
-        p.metadata?.labels?.[INSTANCE_LABEL] === app.metadata.name &&
-        p.metadata?.labels?.[COMPONENT_LABEL] === 'cache' &&
-        !p.metadata?.deletionTimestamp,
-    );
-    await this.label(ns, pods, `${sts}-0`);
-  }
-
   untrack(key: string): void {
     for (const [id, t] of this.groups) if (t.key === key) this.drop(id);
   }
 
-  /** What the app's groups are waiting for or doing, for DatabaseReady ("" for each group that is fine). */
-  activity(key: string): string[] {
+  /** What the app's groups of a tier are waiting for or doing (for DatabaseReady / CacheReady). */
+  activity(key: string, tier: ReplicationGroup['tier']): string[] {
     return [...this.groups.values()]
-      .filter((t) => t.key === key && t.activity)
-      .map((t) => `${groupName(t.group)}: ${t.activity}`);
+      .filter((t) => t.key === key && t.group.tier === tier && t.activity)
+      .map((t) => `${t.group.name}: ${t.activity}`);
   }
 
   stop(): void {
@@ -171,7 +117,7 @@ export class ReplicationMonitor {
       await this.passOver(t);
     } catch (err) {
       this.deps.log.warn(
-        { scalableapp: t.key, group: groupName(t.group), err: String(err) },
+        { scalableapp: t.key, group: t.group.name, err: String(err) },
         'replication pass failed',
       );
     } finally {
@@ -182,12 +128,15 @@ export class ReplicationMonitor {
   private async passOver(t: Tracked): Promise<void> {
     const [namespace, name] = t.key.split('/') as [string, string];
     const { caches, client, log } = this.deps;
-    const sts = caches.get('StatefulSet', namespace, t.group.names.primary.statefulSet);
+    const { group } = t;
+    const sts = caches.get('StatefulSet', namespace, group.recordHolder);
     if (!sts) return; // not created yet
     const record = recordOf(sts);
-    const pods = this.podsOf(t, namespace, name);
+    const pods = (caches.list(DATA_TIER_POD.kind, namespace) as V1Pod[])
+      .filter((p) => group.includes(p, name) && !p.metadata?.deletionTimestamp)
+      .sort((a, b) => group.order(a) - group.order(b));
     if (pods.length === 0) return;
-    const members = pods.map((p, i) => member(p, i, t.group, record.primary));
+    const members = pods.map((p, i) => group.member(p, i, record.primary));
     const started = Date.now();
     const hooks: Hooks = {
       deletePod: (pod) => this.deletePod(namespace, pod),
@@ -195,14 +144,14 @@ export class ReplicationMonitor {
         const failover = { time: new Date().toISOString(), from: record.primary, to: pod, reason };
         await client.request(
           'PATCH',
-          objectPath(resourceFor('apps/v1', 'StatefulSet'), namespace, t.group.names.primary.statefulSet),
+          objectPath(resourceFor('apps/v1', 'StatefulSet'), namespace, group.recordHolder),
           {
             query: { fieldManager: MONITOR_FIELD_MANAGER },
             contentType: MERGE_PATCH,
             body: recordPatch(failover),
           },
         );
-        this.deps.metrics.promoteSeconds.observe({ tier: 'database' }, (Date.now() - started) / 1000);
+        this.deps.metrics.promoteSeconds.observe({ tier: group.tier }, (Date.now() - started) / 1000);
       },
       // Only the old primary of the last failover is copied again by itself: a member whose data the primary
       // lacks could also mean the primary lost data, which only a person can tell.
@@ -215,12 +164,11 @@ export class ReplicationMonitor {
           }
         : {}),
     };
-    const pass = this.deps.pass ?? groupPass;
-    const result = await pass(members, record.primary, t.memory, t.settings, t.cfg, hooks).catch(
-      (err: unknown) => ({ error: err as Error }),
-    );
+    const result = await group
+      .run(members, record.primary, t.memory, hooks)
+      .catch((err: unknown) => ({ error: err as Error }));
     if ('error' in result) {
-      this.deps.metrics.failovers.inc({ tier: 'database', result: 'error' });
+      this.deps.metrics.failovers.inc({ tier: group.tier, result: 'error' });
       await this.report(t, 'Warning', 'FailoverFailed', result.error.message);
       return;
     }
@@ -236,31 +184,32 @@ export class ReplicationMonitor {
     }
     t.seen ||= result.observed.some((m) => m.reachable);
     const activity = t.seen && decision.action === 'wait' ? decision.reason : '';
+    const switchover = decision.action === 'failover' && 'switchover' in decision && decision.switchover;
     if (decision.action === 'failover' && primary === decision.to) {
-      this.deps.metrics.failovers.inc({ tier: 'database', result: 'promoted' });
+      this.deps.metrics.failovers.inc({ tier: group.tier, result: 'promoted' });
       await this.report(
         t,
-        decision.switchover ? 'Normal' : 'Warning',
-        decision.switchover ? 'Switchover' : 'Failover',
-        `${groupName(t.group)}: promoted ${decision.to} in place of ${decision.from}: ${decision.reason} (${steps.map((s) => `${s.step} ${s.pod} ${s.ms} ms${s.error ? `: ${s.error}` : ''}`).join(', ')})`,
+        switchover ? 'Normal' : 'Warning',
+        switchover ? 'Switchover' : 'Failover',
+        `${t.group.name}: promoted ${decision.to} in place of ${decision.from}: ${decision.reason} (${steps.map((s) => `${s.step} ${s.pod} ${s.ms} ms${s.error ? `: ${s.error}` : ''}`).join(', ')})`,
       );
     } else if (decision.action !== 'nothing' && decision.action !== 'wait') {
-      log.info({ scalableapp: t.key, group: groupName(t.group), decision, steps }, 'replication step');
+      log.info({ scalableapp: t.key, group: t.group.name, decision, steps }, 'replication step');
       const failed = steps.find((s) => s.error);
       if (failed)
         await this.report(
           t,
           'Warning',
           'ReplicationStepFailed',
-          `${groupName(t.group)}: ${failed.step} ${failed.pod}: ${failed.error}`,
+          `${t.group.name}: ${failed.step} ${failed.pod}: ${failed.error}`,
         );
     }
     const primaryState = result.observed.find((m) => m.pod === primary);
-    const async = t.cfg.semiSync && primaryState?.readOnly === false && primaryState.semiSyncActive === false;
+    const async = group.semiSync && primaryState?.readOnly === false && primaryState.semiSyncActive === false;
     if (async && !t.async) {
       this.deps.metrics.semiSyncFallbacks.inc();
       log.warn(
-        { scalableapp: t.key, group: groupName(t.group) },
+        { scalableapp: t.key, group: t.group.name },
         'semi-sync fell back to async: no replica acknowledges',
       );
     }
@@ -270,20 +219,6 @@ export class ReplicationMonitor {
       t.activity = activity;
       this.deps.enqueue(t.key);
     }
-  }
-
-  private podsOf(t: Tracked, namespace: string, app: string): V1Pod[] {
-    return (this.deps.caches.list(DATA_TIER_POD.kind, namespace) as V1Pod[])
-      .filter((p) => {
-        const l = p.metadata?.labels ?? {};
-        return (
-          l[INSTANCE_LABEL] === app &&
-          l[COMPONENT_LABEL] === 'database' &&
-          l[SHARD_LABEL] === t.group.shardLabel
-        );
-      })
-      .filter((p) => !p.metadata?.deletionTimestamp)
-      .sort((a, b) => podOrder(a, t.group) - podOrder(b, t.group));
   }
 
   /** Sets each pod's replication-role label to what it serves as (one patch per pod that differs). */
@@ -331,33 +266,4 @@ export class ReplicationMonitor {
     if (app) await this.deps.events.record(app, type, reason, message, this.deps.log);
     this.deps.enqueue(t.key);
   }
-}
-
-/** The primary StatefulSet's pods first, then the replicas', each by ordinal. */
-function podOrder(p: V1Pod, group: Group): number {
-  const name = p.metadata?.name ?? '';
-  const ordinal = Number(name.slice(name.lastIndexOf('-') + 1)) || 0;
-  return name.startsWith(`${group.names.primary.statefulSet}-`) ? ordinal : 1000 + ordinal;
-}
-
-function member(p: V1Pod, ordinal: number, group: Group, primary: string): MemberEndpoint {
-  const name = p.metadata!.name!;
-  const headless = name.startsWith(`${group.names.primary.statefulSet}-`)
-    ? group.names.primary.headless
-    : group.names.replica.headless;
-  const ready = (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  return {
-    pod: name,
-    ordinal,
-    host: p.status?.podIP ?? '',
-    port: MYSQL_PORT,
-    // A name that follows the pod across restarts (its IP does not).
-    replicationHost: `${name}.${headless}`,
-    // Replicas bootstrapped by the scripts follow the write Service, which selects the recorded primary.
-    aliases: name === primary ? [group.names.primary.service] : [],
-    role: p.metadata?.labels?.[REPLICATION_ROLE_LABEL] === 'primary' ? 'primary' : 'replica',
-    ready,
-    nodeReady: true,
-    ...(p.metadata?.annotations?.[DEMOTE_ANNOTATION] === 'true' ? { demote: true } : {}),
-  };
 }

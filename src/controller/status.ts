@@ -25,7 +25,7 @@ export interface StatusInput {
   endpoints: StatusEndpoints;
   bindingSecretName?: string;
   /** What the replication monitor is waiting for or doing in each group of the database (failing over). */
-  replicationActivity?: readonly string[];
+  replicationActivity?: { database: readonly string[]; cache: readonly string[] };
   now: Date;
 }
 
@@ -80,10 +80,10 @@ export function computeStatus(input: StatusInput): ScalableAppStatus {
   }));
   const of = (component: string) => workloads.filter((w) => componentOf(w.obj) === component);
   const components = [
-    ...COMPONENTS.filter((c) => of(c.component).length > 0).map((c) =>
-      c.condition === 'DatabaseReady' && input.replicationActivity?.length
-        ? failingOverCondition(input.replicationActivity)
-        : componentCondition(c.condition, c.component, of(c.component)),
+    ...COMPONENTS.filter((c) => of(c.component).length > 0).map(
+      (c) =>
+        failingOver(c.condition, input.replicationActivity) ??
+        componentCondition(c.condition, c.component, of(c.component)),
     ),
     exposureCondition(input),
   ];
@@ -142,13 +142,15 @@ export function componentCondition(
   return { type, status: 'False', reason, message: notReady.map((w) => w.state.message).join('; ') };
 }
 
-/** A group of the database has no primary taking writes, and the operator is waiting or failing over. */
-export const failingOverCondition = (activity: readonly string[]): ConditionInput => ({
-  type: 'DatabaseReady',
-  status: 'False',
-  reason: 'FailingOver',
-  message: activity.join('; '),
-});
+/** A replication group of the database or cache has no primary, and the operator is waiting or failing over. */
+function failingOver(
+  type: ComponentCondition,
+  activity: StatusInput['replicationActivity'],
+): ConditionInput | undefined {
+  const of =
+    type === 'DatabaseReady' ? activity?.database : type === 'CacheReady' ? activity?.cache : undefined;
+  return of?.length ? { type, status: 'False', reason: 'FailingOver', message: of.join('; ') } : undefined;
+}
 
 /** The front door (Services of the web and exposure components, Ingress, HTTPRoute) exists and has an address. */
 export function exposureCondition(input: Pick<StatusInput, 'desired' | 'live' | 'exposure'>): ConditionInput {
