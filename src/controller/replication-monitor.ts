@@ -86,6 +86,8 @@ export class ReplicationMonitor {
         timer: setInterval(() => void this.tick(t), this.deps.intervalMs ?? DEFAULT_INTERVAL_MS),
       };
       this.groups.set(id, t);
+      // At once: pods of an app upgraded from a version without role labels are labelled without waiting.
+      void this.tick(t);
     }
   }
 
