@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
 .PHONY: help deps build typecheck lint format crds crds-check test test-unit test-integration \
-        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench render clean helm-lint chart-test node-up node-down node-status e2e e2e-kind
+        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench bench-reconcile render clean helm-lint chart-test node-up node-down node-status e2e e2e-kind
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -66,7 +66,10 @@ render: deps ## Print every object the operator would create for FILE (default e
 demo: deps ## The main job: cluster (if none), operator, the shop example, its status
 	@bash hack/demo.sh
 
-bench: deps binaries ## Reconcile benchmark on the local cluster (APPS=20)
+bench: deps binaries build ## Scale benchmark: the built operator vs plain server-side apply, APPS minimal apps (default 200) → .local/bench/scale.json
+	@apps=$(or $(APPS),200); SAPP_KWOK_NODES=$$((apps / 50 + 2)) bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/scale.ts $$apps
+
+bench-reconcile: deps binaries ## Reconcile latency benchmark, in-process, on the local cluster (APPS=20)
 	@bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/reconcile.ts $(or $(APPS),20)
 
 node-up: deps ## Start the local real node (containerd, kubelet, kube-proxy) and its own control plane (root)

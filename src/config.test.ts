@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       resyncPeriodMs: 600_000,
       leaderElection: { enabled: true, namespace: 'default', leaseDurationMs: 15000, renewDeadlineMs: 10000 },
       http: { port: 8080 },
-      api: { qps: 20, burst: 40 },
+      api: { qps: 100, burst: 200 },
     });
   });
 

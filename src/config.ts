@@ -48,8 +48,8 @@ export const configSchema = z
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HTTP_HOST: z.string().default('0.0.0.0'),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-    API_QPS: z.coerce.number().positive().default(20),
-    API_BURST: z.coerce.number().int().min(1).default(40),
+    API_QPS: z.coerce.number().positive().default(100),
+    API_BURST: z.coerce.number().int().min(1).default(200),
     SHUTDOWN_TIMEOUT_SECONDS: seconds(25),
   })
   .transform((c) => ({

@@ -1,5 +1,7 @@
 // A small HTTP client for the API server on top of a client-node KubeConfig: one connection pool, every
 // request counted in metrics, writes paced by a token bucket. Errors become ApiError with the server's reason.
+// A request the API server's priority and fairness turns away (429) is sent again after its Retry-After (at most
+// MAX_429_RETRIES times, as client-go does): the server, not a client-side limit, decides how fast we may go.
 import { KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
@@ -34,7 +36,23 @@ export interface KubeClientOptions {
 }
 
 const WRITE_VERBS = new Set<Verb>(['POST', 'PUT', 'PATCH', 'DELETE']);
+const MAX_429_RETRIES = 10;
+/** Seconds to wait after a 429: its Retry-After (1 s when absent), never more than 10 s. */
+const retryAfterMs = (header: string | null) => {
+  const seconds = header === null || header.trim() === '' ? NaN : Number(header);
+  return Math.min(10, Number.isFinite(seconds) && seconds >= 0 ? seconds : 1) * 1000;
+};
 const AUTH_REFRESH_MS = 60_000;
+
+/** A 429: sent again after waitMs (the ApiError is its cause, thrown once the retries are spent). */
+class TooManyRequests extends Error {
+  constructor(
+    readonly waitMs: number,
+    override readonly cause: ApiError,
+  ) {
+    super(cause.message);
+  }
+}
 
 export class KubeClient {
   private auth?: { headers: Record<string, string>; dispatcher?: Dispatcher; at: number };
@@ -51,6 +69,18 @@ export class KubeClient {
   }
 
   async request<T>(verb: Verb, path: string, opts: RequestOptions = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(verb, path, opts);
+      } catch (err) {
+        if (!(err instanceof TooManyRequests)) throw err;
+        if (attempt >= MAX_429_RETRIES) throw err.cause;
+        await new Promise((r) => setTimeout(r, err.waitMs));
+      }
+    }
+  }
+
+  private async once<T>(verb: Verb, path: string, opts: RequestOptions): Promise<T> {
     if (WRITE_VERBS.has(verb)) await this.opts.writeLimiter?.take();
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {}))
@@ -87,16 +117,19 @@ export class KubeClient {
       }
       if (res.status >= 400) {
         const s = (parsed ?? {}) as { reason?: string; message?: string; details?: unknown };
-        throw new ApiError(
+        const error = new ApiError(
           res.status,
           s.reason ?? 'Unknown',
           s.message ?? `${method} ${path}: HTTP ${res.status}`,
           s.details,
         );
+        if (res.status === 429)
+          throw new TooManyRequests(retryAfterMs(res.headers.get('retry-after')), error);
+        throw error;
       }
       return parsed as T;
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof ApiError || err instanceof TooManyRequests) throw err;
       throw new Error(`${method} ${url.pathname}: ${(err as Error).message}`, { cause: err });
     } finally {
       this.opts.metrics?.restRequests.inc({ code: String(status || '<error>'), method });

@@ -1,0 +1,235 @@
+// Benchmark (not a test): the built operator (`node dist/src/cli.js start`, its own process) converging N
+// minimal apps on the local cluster, side by side in one run with the baseline: plain server-side apply of the
+// same objects (from the built `render`), 8 kubectl at a time, to the same end state (every web Deployment
+// available). Reports time to converge, API requests per app, the operator's RSS (start, peak, steady), a
+// no-op resync's requests and duration, and how long a user's edit takes while every app resyncs. Writes
+// .local/bench/scale.json.
+// Run: make bench-scale APPS=200 (the local cluster gets SAPP_KWOK_NODES nodes; 110 pods fit on each).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { createNamespace, deleteNamespace, kubectl, REPO_ROOT } from '../test/harness/cluster.js';
+import { freePort, sleep } from '../test/services/ports.js';
+
+const N = Number(process.argv[2] ?? 200);
+const PARALLEL = 8;
+const RESYNC_SECONDS = 40;
+const started = Date.now();
+const progress = (what: string) =>
+  console.log(`[bench-scale] ${what} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+const minimal = YAML.parse(readFileSync(join(REPO_ROOT, 'examples/minimal.yaml'), 'utf8'));
+const appsIn = (ns: string) =>
+  Array.from({ length: N }, (_, i) => ({
+    ...structuredClone(minimal),
+    metadata: { name: `app-${i}`, namespace: ns },
+  }));
+
+/** Polls `done` every 2 s (printing progress every 30 s at most) and returns the seconds it took. */
+async function until(what: string, t0: number, done: () => number): Promise<number> {
+  let lastPrint = Date.now();
+  for (;;) {
+    const n = done();
+    if (n >= N) return (performance.now() - t0) / 1000;
+    if (Date.now() - lastPrint >= 30_000) {
+      progress(`${what}: ${n}/${N}`);
+      lastPrint = Date.now();
+    }
+    await sleep(2000);
+  }
+}
+
+interface Item {
+  metadata: { labels?: Record<string, string>; ownerReferences?: unknown };
+  spec?: { replicas?: number };
+  status?: { availableReplicas?: number; conditions?: { type: string; status: string }[] };
+}
+const items = (ns: string, kind: string) =>
+  (JSON.parse(kubectl(['-n', ns, 'get', kind, '-o', 'json']).stdout) as { items: Item[] }).items;
+const readyApps = (ns: string) =>
+  items(ns, 'sapp').filter((a) =>
+    (a.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+const availableDeployments = (ns: string) =>
+  items(ns, 'deployments').filter((d) => (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1))
+    .length;
+
+// ---- the operator, built, as its own process
+
+interface Operator {
+  child: ChildProcess;
+  metrics(): Promise<string>;
+  rssMiB(): number;
+}
+
+async function startOperator(ns: string): Promise<Operator> {
+  const port = await freePort();
+  mkdirSync(join(REPO_ROOT, '.local/logs'), { recursive: true });
+  const out = openSync(join(REPO_ROOT, '.local/logs', `bench-scale-operator-${process.pid}.log`), 'a');
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/cli.js'), 'start'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      WATCH_NAMESPACE: ns,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      LEADER_ELECT: 'false',
+      RESYNC_PERIOD_SECONDS: String(RESYNC_SECONDS),
+    },
+    stdio: ['ignore', out, out],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 120) throw new Error('the operator did not become ready');
+    await sleep(500);
+  }
+  const rssMiB = () => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  };
+  return { child, metrics, rssMiB };
+}
+
+const counter = (text: string, name: string) =>
+  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
+
+async function operatorRun() {
+  const ns = createNamespace('bench-scale-op');
+  const op = await startOperator(ns);
+  const rssStart = op.rssMiB();
+  let rssPeak = rssStart;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, op.rssMiB())), 500);
+  const requestsBefore = counter(await op.metrics(), 'rest_client_requests_total');
+  progress(`operator (pid ${op.child.pid}, ${rssStart.toFixed(0)} MiB) up; applying ${N} apps`);
+  const t0 = performance.now();
+  kubectl(['apply', '--server-side', '-f', '-'], {
+    input: appsIn(ns)
+      .map((a) => JSON.stringify(a))
+      .join('\n'),
+  });
+  const seconds = await until('apps Ready', t0, () => readyApps(ns));
+  const requests = counter(await op.metrics(), 'rest_client_requests_total') - requestsBefore;
+  progress(`operator: ${N} apps Ready in ${seconds.toFixed(1)} s, ${requests} requests`);
+
+  // Steady: after the convergence settles, before the first resync.
+  await sleep(10_000);
+  const rssSteady = op.rssMiB();
+
+  // A periodic resync of every app: requests it makes, how long it takes, and an edit applied meanwhile.
+  const reconciles = async () => counter(await op.metrics(), 'controller_runtime_reconcile_total');
+  const base = await reconciles();
+  while ((await reconciles()) - base < N / 10) await sleep(100); // the resync has begun
+  const resyncStarted = performance.now();
+  const reqAtResync = counter(await op.metrics(), 'rest_client_requests_total');
+  const editAt = performance.now();
+  kubectl(['-n', ns, 'patch', 'sapp', 'app-0', '--type=merge', '-p', '{"spec":{"web":{"replicas":3}}}']);
+  let editMs = -1;
+  while (editMs < 0) {
+    const d = JSON.parse(kubectl(['-n', ns, 'get', 'deployment', 'app-0-web', '-o', 'json']).stdout) as Item;
+    if (d.spec?.replicas === 3) editMs = performance.now() - editAt;
+    else await sleep(50);
+  }
+  while ((await reconciles()) - base < N) await sleep(200);
+  const resyncSeconds = (performance.now() - resyncStarted) / 1000;
+  const resyncRequests = counter(await op.metrics(), 'rest_client_requests_total') - reqAtResync;
+  clearInterval(sampler);
+  op.child.kill('SIGTERM');
+  deleteNamespace(ns);
+  return { seconds, requests, rssStart, rssPeak, rssSteady, editMs, resyncSeconds, resyncRequests };
+}
+
+// ---- the baseline: the same objects, server-side applied by kubectl
+
+async function bareRun() {
+  const ns = createNamespace('bench-scale-bare');
+  const file = join(REPO_ROOT, '.local/bench/apps.yaml');
+  writeFileSync(
+    file,
+    appsIn(ns)
+      .map((a) => YAML.stringify(a))
+      .join('---\n'),
+  );
+  const r = spawnSyncOut(process.execPath, [join(REPO_ROOT, 'dist/src/cli.js'), 'render', '-f', file]);
+  const objects = YAML.parseAllDocuments(r)
+    .map((d) => d.toJSON() as Item | null)
+    .filter((o): o is Item => o !== null)
+    .map((o) => {
+      // Owned by no app here (the render's placeholder owner would have the garbage collector delete them).
+      delete o.metadata.ownerReferences;
+      return o;
+    });
+  const byApp = new Map<string, Item[]>();
+  for (const o of objects) {
+    const app = o.metadata.labels?.['app.kubernetes.io/instance'] ?? 'other';
+    byApp.set(app, [...(byApp.get(app) ?? []), o]);
+  }
+  progress(`bare: ${objects.length} objects of ${byApp.size} apps, ${PARALLEL} kubectl at a time`);
+  const queue = [...byApp.values()];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      for (let batch = queue.shift(); batch; batch = queue.shift()) {
+        await run(
+          'kubectl',
+          ['apply', '--server-side', '--field-manager=bench', '-f', '-'],
+          JSON.stringify({ apiVersion: 'v1', kind: 'List', items: batch }),
+        );
+      }
+    }),
+  );
+  const seconds = await until('Deployments available', t0, () => availableDeployments(ns));
+  progress(`bare: ${N} Deployments available in ${seconds.toFixed(1)} s`);
+  deleteNamespace(ns);
+  return { seconds, objects: objects.length };
+}
+
+function run(cmd: string, args: string[], input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${err}`))));
+    p.stdin.end(input);
+  });
+}
+
+function spawnSyncOut(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+mkdirSync(join(REPO_ROOT, '.local/bench'), { recursive: true });
+kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, 'crds')]);
+kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/scalableapps.scalable.dev']);
+const bare = await bareRun();
+const op = await operatorRun();
+const result = {
+  date: new Date().toISOString(),
+  apps: N,
+  operatorSeconds: Number(op.seconds.toFixed(1)),
+  bareSeconds: Number(bare.seconds.toFixed(1)),
+  ratio: Number((op.seconds / bare.seconds).toFixed(2)),
+  requestsPerApp: Number((op.requests / N).toFixed(2)),
+  objectsPerApp: Number((bare.objects / N).toFixed(2)),
+  rssStartMiB: Math.round(op.rssStart),
+  rssPeakMiB: Math.round(op.rssPeak),
+  rssSteadyMiB: Math.round(op.rssSteady),
+  resyncSeconds: Number(op.resyncSeconds.toFixed(1)),
+  resyncRequests: op.resyncRequests,
+  editLatencyMs: Math.round(op.editMs),
+};
+writeFileSync(join(REPO_ROOT, '.local/bench/scale.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify(result, null, 2));
+process.exit(0);
