@@ -47,4 +47,6 @@ USER 1000:1000
 # /healthz, /readyz and /metrics (HTTP_PORT).
 EXPOSE 8080
 # Exec form, no shell: SIGTERM reaches node, which finishes in-flight reconciles, releases its lease and exits.
-CMD ["node", "dist/src/cli.js", "start"]
+# A 2 MiB young generation: V8's default grows it to tens of MiB, which the operator's short-lived objects fill
+# and RSS keeps (measured with make bench at 100 apps: peak 285 -> 168 MiB, same convergence time).
+CMD ["node", "--max-semi-space-size=2", "dist/src/cli.js", "start"]

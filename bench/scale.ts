@@ -67,19 +67,24 @@ async function startOperator(ns: string): Promise<Operator> {
   const port = await freePort();
   mkdirSync(join(REPO_ROOT, '.local/logs'), { recursive: true });
   const out = openSync(join(REPO_ROOT, '.local/logs', `bench-scale-operator-${process.pid}.log`), 'a');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/cli.js'), 'start'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      WATCH_NAMESPACE: ns,
-      HTTP_PORT: String(port),
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      LEADER_ELECT: 'false',
-      RESYNC_PERIOD_SECONDS: String(RESYNC_SECONDS),
+  // As the image runs it (Dockerfile CMD).
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=2', join(REPO_ROOT, 'dist/src/cli.js'), 'start'],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        WATCH_NAMESPACE: ns,
+        HTTP_PORT: String(port),
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        LEADER_ELECT: 'false',
+        RESYNC_PERIOD_SECONDS: String(RESYNC_SECONDS),
+      },
+      stdio: ['ignore', out, out],
     },
-    stdio: ['ignore', out, out],
-  });
+  );
   process.once('exit', () => child.kill('SIGKILL'));
   const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   for (let i = 0; ; i++) {

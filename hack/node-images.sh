@@ -370,7 +370,7 @@ build_operator() {
   ctr="$(new_container "$base")"
   buildah_ copy --quiet --chown 0:0 "$ctr" "$tmp/app" /app >/dev/null
   buildah_ config --workingdir /app --port 8080 --user 1000:1000 --entrypoint '[]' \
-    --cmd '["node", "dist/src/cli.js", "start"]' "$ctr"
+    --cmd '["node", "--max-semi-space-size=2", "dist/src/cli.js", "start"]' "$ctr"
   commit_archive operator "$ctr"
   rm -rf "$tmp"
 }
