@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { LAST_APPLIED_ANNOTATION, cacheTransformFor } from '../src/controller/cache-transforms.js';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import { OWNED_TYPES } from '../src/kube/resources.js';
 import { rootLogger } from '../src/log.js';
@@ -15,6 +16,7 @@ import { TcpProxy } from './harness/tcp-proxy.js';
 import { eventually, sleep } from './harness/wait.js';
 import { Writable } from 'node:stream';
 
+const WATCHED = { timeoutMs: 5000, intervalMs: 20 };
 const configMaps = OWNED_TYPES.find((t) => t.kind === 'ConfigMap')!;
 let ns: string;
 let informer: Informer;
@@ -190,6 +192,39 @@ describe('informer for a resource the API server does not serve', () => {
       await missing.stop();
     }
   }, 20_000);
+});
+
+describe('cache transform', () => {
+  it('is applied to every object cached, from the list and from watch events (added and modified)', async () => {
+    createConfigMap('listed'); // kubectl's client-side apply: a last-applied annotation and a managedFields entry
+    const transformed = configMapInformer({ transform: cacheTransformFor(configMaps) });
+    try {
+      await transformed.start();
+      await transformed.waitForSync();
+      createConfigMap('watched');
+      await eventually('watched in the cache', () => transformed.get(ns, 'watched'), WATCHED);
+      kubectl(['annotate', '-n', ns, 'configmap', 'listed', 'note=edited']);
+      await eventually(
+        'edit in the cache',
+        () => transformed.get(ns, 'listed')?.metadata?.annotations?.note,
+        WATCHED,
+      );
+      for (const name of ['listed', 'watched']) {
+        const { metadata } = transformed.get(ns, name)!;
+        expect(metadata?.managedFields).toBeUndefined();
+        expect(metadata?.annotations?.[LAST_APPLIED_ANNOTATION]).toBeUndefined();
+        expect(metadata?.resourceVersion).toBeDefined();
+      }
+      // What kubectl wrote is still there on the server: only the cache leaves it out.
+      const live = JSON.parse(
+        kubectl(['get', '-n', ns, 'configmap', 'watched', '-o', 'json', '--show-managed-fields']).stdout,
+      );
+      expect(live.metadata.managedFields.length).toBeGreaterThan(0);
+      expect(live.metadata.annotations[LAST_APPLIED_ANNOTATION]).toBeDefined();
+    } finally {
+      await transformed.stop();
+    }
+  }, 30_000);
 });
 
 describe('resync period', () => {

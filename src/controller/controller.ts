@@ -23,6 +23,7 @@ import {
 import { Informer } from '../runtime/informer.js';
 import type { Metrics } from '../runtime/metrics.js';
 import { WorkQueue } from '../runtime/queue.js';
+import { cacheTransformFor } from './cache-transforms.js';
 import { Caches } from './caches.js';
 import { EventRecorder } from './events.js';
 import { Reconciler, reconcileIDOf } from './reconciler.js';
@@ -134,6 +135,7 @@ export class Controller {
         labelSelector: type.selector ?? (type.owned ? `${MANAGED_BY_LABEL}=${MANAGED_BY}` : undefined),
         // Owned objects map to their app, so resyncing the apps revisits everything.
         resyncPeriodMs: type === SCALABLE_APP ? this.opts.resyncPeriodMs : undefined,
+        transform: cacheTransformFor(type),
       });
       informer.on((_event, obj) => this.enqueueFor(obj));
       return informer;

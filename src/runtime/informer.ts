@@ -23,6 +23,12 @@ export interface InformerOptions {
   namespace?: string;
   /** Every this many ms, every cached object is handed to the handlers as a `resync` event; 0 or unset: never. */
   resyncPeriodMs?: number;
+  /**
+   * Applied to every object before it is cached (from the list and from each watch event), so the cache holds
+   * only what its readers need (controller-runtime's cache transforms); it may change the object in place.
+   * It must keep metadata name, namespace and resourceVersion.
+   */
+  transform?: (obj: KubernetesObject) => KubernetesObject;
 }
 
 interface ListResponse<T> {
@@ -56,11 +62,15 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
         item.apiVersion ??= opts.type.apiVersion;
         item.kind ??= opts.type.kind;
       }
+      if (opts.transform) res.items = res.items.map(opts.transform) as T[];
       // ListWatch fills its cache right after this promise resolves; mark synced after that.
       setImmediate(() => this.markSynced());
       return res;
     };
-    this.listWatch = new ListWatch<T>(path, new Watch(opts.kubeConfig), list, false, opts.labelSelector);
+    const watch = opts.transform
+      ? new TransformingWatch(opts.kubeConfig, opts.transform)
+      : new Watch(opts.kubeConfig);
+    this.listWatch = new ListWatch<T>(path, watch, list, false, opts.labelSelector);
     this.listWatch.on('add', (o) => this.emit('add', o));
     this.listWatch.on('update', (o) => this.emit('update', o));
     this.listWatch.on('delete', (o) => this.emit('delete', o));
@@ -152,5 +162,29 @@ export class Informer<T extends KubernetesObject = KubernetesObject> {
       this.listWatch.start().catch((e: unknown) => this.onError(e));
     }, wait);
     this.restartTimer.unref();
+  }
+}
+
+/** A Watch that hands each watched object through `transform` before ListWatch caches it. */
+class TransformingWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly transform: (obj: KubernetesObject) => KubernetesObject,
+  ) {
+    super(config);
+  }
+
+  override watch(...[path, query, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+    return super.watch(
+      path,
+      query,
+      (phase, obj, watchObj) =>
+        callback(
+          phase,
+          phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.transform(obj) : obj,
+          watchObj,
+        ),
+      done,
+    );
   }
 }
