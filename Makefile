@@ -67,7 +67,7 @@ demo: deps ## The main job: cluster (if none), operator, the shop example, its s
 	@bash hack/demo.sh
 
 bench: deps binaries build ## Scale benchmark: the built operator vs plain server-side apply, APPS minimal apps (default 200) → .local/bench/scale.json
-	@apps=$(or $(APPS),200); SAPP_KWOK_NODES=$$((apps / 50 + 2)) bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/scale.ts $$apps
+	@apps=$(or $(APPS),200); SAPP_KWOK_NODES=$$((apps / 25 + 4)) bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/scale.ts $$apps
 
 bench-reconcile: deps binaries ## Reconcile latency benchmark, in-process, on the local cluster (APPS=20)
 	@bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/reconcile.ts $(or $(APPS),20)

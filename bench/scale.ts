@@ -43,17 +43,19 @@ async function until(what: string, t0: number, done: () => number): Promise<numb
 interface Item {
   metadata: { labels?: Record<string, string>; ownerReferences?: unknown };
   spec?: { replicas?: number };
-  status?: { availableReplicas?: number; conditions?: { type: string; status: string }[] };
 }
-const items = (ns: string, kind: string) =>
-  (JSON.parse(kubectl(['-n', ns, 'get', kind, '-o', 'json']).stdout) as { items: Item[] }).items;
+/** One jsonpath line per object (a JSON list of 1,000 objects is more than kubectl's output buffer here). */
+const column = (ns: string, kind: string, jsonpath: string) =>
+  kubectl(['-n', ns, 'get', kind, '-o', `jsonpath={range .items[*]}${jsonpath}{"\\n"}{end}`])
+    .stdout.split('\n')
+    .filter(Boolean);
 const readyApps = (ns: string) =>
-  items(ns, 'sapp').filter((a) =>
-    (a.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
+  column(ns, 'sapp', '{.status.conditions[?(@.type=="Ready")].status}').filter((s) => s === 'True').length;
 const availableDeployments = (ns: string) =>
-  items(ns, 'deployments').filter((d) => (d.status?.availableReplicas ?? 0) >= (d.spec?.replicas ?? 1))
-    .length;
+  column(ns, 'deployments', '{.status.availableReplicas}/{.spec.replicas}').filter((s) => {
+    const [available, wanted] = s.split('/').map(Number);
+    return (available ?? 0) >= (wanted ?? 1);
+  }).length;
 
 // ---- the operator, built, as its own process
 

@@ -473,6 +473,8 @@ cmd_up() {
   t0="$(now_ms)"
   load_binaries
   if [[ -f "$BOOTSTRAPPED" ]] && all_running && apiserver_ready; then
+    # Asked for more fake nodes than it has (make bench sizes them for its pods): add them.
+    [[ -z "${SAPP_KWOK_NODES:-}" ]] || bootstrap_objects
     log "already up ($(($(now_ms) - t0)) ms); KUBECONFIG=${KUBECONFIG_ADMIN}"
     return 0
   fi
