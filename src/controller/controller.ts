@@ -22,7 +22,7 @@ import {
 } from '../kube/resources.js';
 import { Informer } from '../runtime/informer.js';
 import type { Metrics } from '../runtime/metrics.js';
-import { WorkQueue } from '../runtime/queue.js';
+import { type Priority, WorkQueue } from '../runtime/queue.js';
 import { cacheTransformFor } from './cache-transforms.js';
 import { Caches } from './caches.js';
 import { EventRecorder } from './events.js';
@@ -137,7 +137,8 @@ export class Controller {
         resyncPeriodMs: type === SCALABLE_APP ? this.opts.resyncPeriodMs : undefined,
         transform: cacheTransformFor(type),
       });
-      informer.on((_event, obj) => this.enqueueFor(obj));
+      // A change goes ahead of every app waiting only for its periodic resync (queue.ts).
+      informer.on((event, obj) => this.enqueueFor(obj, event === 'resync' ? 'resync' : 'event'));
       return informer;
     });
   }
@@ -169,7 +170,7 @@ export class Controller {
       }
       for (const informer of informers) this.caches.add(informer);
       this.opts.log.info({ kind: type.kind }, 'its CRD is served now: watching it');
-      if (this.running) for (const app of this.caches.list(KIND)) this.enqueueFor(app);
+      if (this.running) for (const app of this.caches.list(KIND)) this.enqueueFor(app, 'resync');
     }
     this.notServed = still;
   }
@@ -178,10 +179,10 @@ export class Controller {
     return this.caches.all.length > 0 && this.caches.all.every((i) => i.hasSynced);
   }
 
-  /** Starts reconciling (call once leader): every known app is enqueued. */
+  /** Starts reconciling (call once leader): every known app is enqueued, behind any change (as a resync). */
   startWorkers(): void {
     this.running = true;
-    for (const app of this.caches.list(KIND)) this.enqueueFor(app);
+    for (const app of this.caches.list(KIND)) this.enqueueFor(app, 'resync');
   }
 
   async stop(): Promise<void> {
@@ -198,16 +199,16 @@ export class Controller {
     return this.opts.namespaces ?? [undefined];
   }
 
-  private enqueueFor(obj: KubernetesObject): void {
+  private enqueueFor(obj: KubernetesObject, priority: Priority): void {
     if (!this.running) return;
     const ns = obj.metadata?.namespace;
     if (!ns) return;
-    if (obj.kind === KIND) return this.queue.add(`${ns}/${obj.metadata!.name}`);
+    if (obj.kind === KIND) return this.queue.add(`${ns}/${obj.metadata!.name}`, priority);
     const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.controller);
-    if (owner) return this.queue.add(`${ns}/${owner.name}`);
+    if (owner) return this.queue.add(`${ns}/${owner.name}`, priority);
     // Objects deliberately left without an owner (credentials kept on Retain) map back by their instance label.
     const instance = obj.metadata?.labels?.['app.kubernetes.io/instance'];
-    if (instance) this.queue.add(`${ns}/${instance}`);
+    if (instance) this.queue.add(`${ns}/${instance}`, priority);
   }
 
   private async reconcileKey(key: string) {

@@ -227,3 +227,63 @@ describe('WorkQueue', () => {
     expect(text).toMatch(/workqueue_depth\{name="scalableapp"\} 0/);
   });
 });
+
+describe('WorkQueue priorities: events ahead of resyncs', () => {
+  /** A queue of concurrency 1 whose first key ('block') holds the worker until `gate` resolves. */
+  function blockedQueue() {
+    const seen: string[] = [];
+    const gate = deferred();
+    const q = new WorkQueue({
+      name: 't',
+      concurrency: 1,
+      handler: async (k) => {
+        seen.push(k);
+        if (k === 'block') await gate.promise;
+      },
+    });
+    q.add('block');
+    return { q, seen, gate };
+  }
+
+  it('handles a key added by an event next, though 1,000 keys added by a resync wait before it', async () => {
+    const { q, seen, gate } = blockedQueue();
+    for (let i = 0; i < 1000; i++) q.add(`app-${i}`, 'resync');
+    q.add('edited');
+    expect(q.depth).toBe(1001);
+    gate.resolve();
+    await q.idle();
+    expect(seen.slice(0, 3)).toEqual(['block', 'edited', 'app-0']);
+    expect(seen).toHaveLength(1002);
+  });
+
+  it('promotes a key waiting for a resync when an event touches it, and handles it once', async () => {
+    const { q, seen, gate } = blockedQueue();
+    for (let i = 0; i < 5; i++) q.add(`app-${i}`, 'resync');
+    q.add('app-3');
+    q.add('app-3', 'resync');
+    expect(q.depth).toBe(5);
+    gate.resolve();
+    await q.idle();
+    expect(seen).toEqual(['block', 'app-3', 'app-0', 'app-1', 'app-2', 'app-4']);
+  });
+
+  it('does not demote a key waiting for an event when a resync adds it again', async () => {
+    const { q, seen, gate } = blockedQueue();
+    q.add('app-0', 'resync');
+    q.add('edited');
+    q.add('edited', 'resync');
+    gate.resolve();
+    await q.idle();
+    expect(seen).toEqual(['block', 'edited', 'app-0']);
+  });
+
+  it('keeps the event priority of a key touched while it is handled', async () => {
+    const { q, seen, gate } = blockedQueue();
+    q.add('app-0', 'resync');
+    q.add('block'); // an edit while it is handled ...
+    q.add('block', 'resync'); // ... then a resync: it still goes first, after this run
+    gate.resolve();
+    await q.idle();
+    expect(seen).toEqual(['block', 'block', 'app-0']);
+  });
+});

@@ -1,10 +1,16 @@
 // A work queue in the manner of client-go's: keys are deduplicated while they wait, a key is processed by at
 // most one worker at a time (a key added while it is processed is queued again once, after), `concurrency`
 // workers run in parallel, failures retry with per-key exponential backoff, terminal failures do not retry.
+// Two priorities: a key added because something changed (an event, a retry, a requeue) goes ahead of every key
+// added only by a periodic resync, so one user's edit is not stuck behind a resync of every app; a key waiting
+// for a resync that an event touches is promoted.
 import { ExponentialBackoff } from './backoff.js';
 import type { Metrics } from './metrics.js';
 
 export type Result = { requeueAfterMs?: number } | void;
+
+/** `event`: something changed (the default); `resync`: a periodic revisit, handled after every `event` key. */
+export type Priority = 'event' | 'resync';
 
 /** Thrown (or returned as a cause) by a handler for errors that retrying cannot fix, e.g. an invalid spec. */
 export class TerminalError extends Error {
@@ -21,9 +27,10 @@ export interface QueueOptions {
 }
 
 export class WorkQueue {
-  private readonly waiting = new Map<string, number>(); // key -> time added (queue order = insertion order)
+  // key -> time added (queue order = insertion order), one map per priority; a key is in at most one.
+  private readonly waiting = { event: new Map<string, number>(), resync: new Map<string, number>() };
   private readonly processing = new Set<string>();
-  private readonly dirty = new Set<string>(); // added while processing
+  private readonly dirty = new Map<string, Priority>(); // added while processing, with the highest priority asked
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>(); // key -> pending delay
   private readonly idleWaiters: (() => void)[] = [];
   private readonly backoff: ExponentialBackoff;
@@ -35,15 +42,26 @@ export class WorkQueue {
     this.backoff = opts.backoff ?? new ExponentialBackoff();
   }
 
-  /** Enqueues a key now. Adding a key that already waits is a no-op. */
-  add(key: string): void {
+  /**
+   * Enqueues a key now. Adding a key that already waits is a no-op, except that an `event` add promotes a key
+   * waiting for a resync.
+   */
+  add(key: string, priority: Priority = 'event'): void {
     if (this.shuttingDown) return;
     this.opts.metrics?.queueAdds.inc({ name: this.opts.name });
     if (this.processing.has(key)) {
-      this.dirty.add(key);
+      if (this.dirty.get(key) !== 'event') this.dirty.set(key, priority);
       return;
     }
-    if (!this.waiting.has(key)) this.waiting.set(key, performance.now());
+    const { event, resync } = this.waiting;
+    if (event.has(key)) return;
+    const queuedForResync = resync.get(key);
+    if (priority === 'event') {
+      resync.delete(key);
+      event.set(key, queuedForResync ?? performance.now());
+    } else if (queuedForResync === undefined) {
+      resync.set(key, performance.now());
+    }
     this.updateDepth();
     this.pump();
   }
@@ -70,7 +88,7 @@ export class WorkQueue {
   }
 
   get depth(): number {
-    return this.waiting.size;
+    return this.waiting.event.size + this.waiting.resync.size;
   }
 
   get inFlight(): number {
@@ -79,7 +97,7 @@ export class WorkQueue {
 
   /** Resolves once nothing waits and nothing is processed (delayed keys are not counted). */
   idle(): Promise<void> {
-    if (this.active === 0 && this.waiting.size === 0) return Promise.resolve();
+    if (this.active === 0 && this.depth === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -88,21 +106,23 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.waiting.clear();
+    this.waiting.event.clear();
+    this.waiting.resync.clear();
     this.dirty.clear();
     this.updateDepth();
     await this.idle();
   }
 
   private pump(): void {
-    while (!this.shuttingDown && this.active < this.opts.concurrency && this.waiting.size > 0) {
-      const [key, addedAt] = this.waiting.entries().next().value as [string, number];
-      this.waiting.delete(key);
+    while (!this.shuttingDown && this.active < this.opts.concurrency && this.depth > 0) {
+      const from = this.waiting.event.size > 0 ? this.waiting.event : this.waiting.resync;
+      const [key, addedAt] = from.entries().next().value as [string, number];
+      from.delete(key);
       this.updateDepth();
       this.opts.metrics?.queueLatency.observe({ name: this.opts.name }, (performance.now() - addedAt) / 1000);
       void this.process(key);
     }
-    if (this.active === 0 && this.waiting.size === 0) {
+    if (this.active === 0 && this.depth === 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
@@ -129,12 +149,16 @@ export class WorkQueue {
       this.opts.metrics?.workDuration.observe({ name: this.opts.name }, (performance.now() - started) / 1000);
       this.processing.delete(key);
       this.active--;
-      if (this.dirty.delete(key)) this.add(key);
+      const again = this.dirty.get(key);
+      if (again) {
+        this.dirty.delete(key);
+        this.add(key, again);
+      }
       this.pump();
     }
   }
 
   private updateDepth(): void {
-    this.opts.metrics?.queueDepth.set({ name: this.opts.name }, this.waiting.size);
+    this.opts.metrics?.queueDepth.set({ name: this.opts.name }, this.depth);
   }
 }
