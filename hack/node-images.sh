@@ -12,10 +12,11 @@
 #   hack/node-images.sh --print-env         export lines with the references (SAPP_E2E_*_IMAGE)
 #   hack/node-images.sh purge               remove the archives, rootfs cache and buildah storage
 #
-# IMAGE: pause coredns metrics-server mariadb redis shop operator
+# IMAGE: pause coredns metrics-server traefik mariadb redis shop operator
 #   pause           the pod sandbox, from e2e/node/images/pause (Go)
 #   coredns         CoreDNS ${COREDNS_VERSION} (go install), static, on an empty rootfs
 #   metrics-server  metrics-server ${METRICS_SERVER_VERSION} (go install), static, on an empty rootfs
+#   traefik         Traefik ${TRAEFIK_VERSION} (go install, the Ingress controller), static, on an empty rootfs
 #   mariadb         Debian bookworm's mariadb-server (10.11) + a docker-entrypoint.sh compatible with the
 #                   official image's first-start contract (e2e/node/images/mariadb)
 #   redis           Debian bookworm's redis-server (7.0)
@@ -33,6 +34,7 @@ REPO_ROOT="$(cd "${HACK_DIR}/.." && pwd)"
 IMAGES_SRC="${REPO_ROOT}/e2e/node/images"
 
 COREDNS_VERSION="v1.12.4"
+TRAEFIK_VERSION="v3.7.13"
 METRICS_SERVER_VERSION="v0.8.0"
 DEBIAN_SUITE="bookworm"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -50,7 +52,7 @@ CONTAINERD_ADDRESS="${CONTAINERD_ADDRESS:-/run/sapp-node/containerd/containerd.s
 SHOP_VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "${REPO_ROOT}/examples/shop-app/package.json" | head -n1)"
 OPERATOR_VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "${REPO_ROOT}/package.json" | head -n1)"
 
-ALL_IMAGES=(pause coredns metrics-server mariadb redis shop operator)
+ALL_IMAGES=(pause coredns metrics-server traefik mariadb redis shop operator)
 
 log() { printf '[node-images] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -61,6 +63,7 @@ image_ref() {
     pause) echo "localhost/sapp/pause:1" ;;
     coredns) echo "localhost/sapp/coredns:${COREDNS_VERSION}" ;;
     metrics-server) echo "localhost/sapp/metrics-server:${METRICS_SERVER_VERSION}" ;;
+    traefik) echo "localhost/sapp/traefik:${TRAEFIK_VERSION}" ;;
     mariadb) echo "localhost/sapp/mariadb:10.11-${DEBIAN_SUITE}" ;;
     redis) echo "localhost/sapp/redis:7.0-${DEBIAN_SUITE}" ;;
     shop) echo "docker.io/library/scalable-shop:${SHOP_VERSION}" ;;
@@ -98,6 +101,7 @@ image_key() {
     pause) { cat "${IMAGES_SRC}/pause/"*; "$(find_go)" version; } | key_of ;;
     coredns) echo "coredns ${COREDNS_VERSION}" | key_of ;;
     metrics-server) echo "metrics-server ${METRICS_SERVER_VERSION}" | key_of ;;
+    traefik) echo "traefik ${TRAEFIK_VERSION}" | key_of ;;
     mariadb) { echo "rootfs ${ROOTFS_REVISION}"; cat "${IMAGES_SRC}/mariadb/"*; sed -n '/^build_mariadb()/,/^}/p' "$0"; } | key_of ;;
     redis) { echo "rootfs ${ROOTFS_REVISION}"; sed -n '/^build_redis()/,/^}/p' "$0"; } | key_of ;;
     shop)
@@ -216,18 +220,27 @@ go_tool() { # dir package@version [ldflags [VAR=value...]] → binary dir (cache
   # run (for the control plane) while this builds. Called as $(go_tool ...), so failures are checked by hand.
   tmp="$(mktemp -d "${SAPP_CACHE_DIR}/build/gobin.XXXXXX")" || die "cannot create a build directory"
   log "go install ${pkg}"
+  # A line every 30 s while the compiler runs (Traefik takes minutes on two cores).
+  go_progress "$pkg" "$(now)" &
+  local ticker=$!
   if ! (
     cd "${SAPP_CACHE_DIR}/build"
     env CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off GOBIN="$tmp" GOFLAGS="-buildvcs=false" "${extra_env[@]}" \
       nice -n 10 "$go" install -trimpath -ldflags "-s -w ${ldflags}" "$pkg"
   ) >&2 || ! compgen -G "$tmp/*" >/dev/null; then
+    kill "$ticker" 2>/dev/null || true
     rm -rf "$tmp"
     die "go install ${pkg} failed"
   fi
+  kill "$ticker" 2>/dev/null || true
   mkdir -p "$dest"
   mv -f "$tmp"/* "$dest"/ || die "cannot move ${pkg} into ${dest}"
   rmdir "$tmp"
   echo "$dest"
+}
+
+go_progress() { # package start-epoch: step 1 of 2 is the go install, step 2 the image
+  while sleep 30; do log "${1}: compiling (step 1 of 2; step 2: the image) ... $(($(now) - $2)) s elapsed"; done
 }
 
 build_pause() {
@@ -256,6 +269,128 @@ build_metrics_server() {
     "-X sigs.k8s.io/metrics-server/pkg/version.gitVersion=${METRICS_SERVER_VERSION}" \
     GONOSUMDB=sigs.k8s.io/metrics-server)"
   static_binary_image metrics-server "$dir/metrics-server" metrics-server 65534:65534
+}
+
+# go_module_build DIR MODULE@VERSION PACKAGE [ldflags [prepare]] → binary dir (cached): for modules whose go.mod has
+# replace directives, which `go install pkg@version` refuses: the module's source from the proxy, built as the main
+# module (after `prepare SRC-DIR`, when given).
+go_module_build() {
+  local dest="$1" mod="$2" pkg="$3" ldflags="${4:-}" prepare="${5:-}" go src tmp ticker
+  if [[ -d "$dest" ]] && compgen -G "$dest/*" >/dev/null; then echo "$dest"; return 0; fi
+  go="$(find_go)"
+  mkdir -p "${SAPP_CACHE_DIR}/build"
+  tmp="$(mktemp -d "${SAPP_CACHE_DIR}/build/gomod.XXXXXX")" || die "cannot create a build directory"
+  log "go mod download ${mod}"
+  src="$(cd "$tmp" && GOFLAGS=-mod=mod GOTOOLCHAIN=local "$go" mod download -json "$mod" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [[ -n "$src" && -d "$src" ]] || { rm -rf "$tmp"; die "go mod download ${mod} failed"; }
+  cp -r "$src" "$tmp/src" && chmod -R u+w "$tmp/src"
+  [[ -z "$prepare" ]] || "$prepare" "$tmp/src" || { rm -rf "$tmp"; die "${prepare} failed"; }
+  log "go build ${pkg}"
+  go_progress "$pkg" "$(now)" &
+  ticker=$!
+  if ! (
+    cd "$tmp/src"
+    env CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off GOFLAGS="-buildvcs=false -mod=mod" \
+      nice -n 10 "$go" build -trimpath -ldflags "-s -w ${ldflags}" -o "$tmp/bin/" "$pkg"
+  ) >&2 || ! compgen -G "$tmp/bin/*" >/dev/null; then
+    kill "$ticker" 2>/dev/null || true
+    rm -rf "$tmp"
+    die "go build ${pkg} failed"
+  fi
+  kill "$ticker" 2>/dev/null || true
+  mkdir -p "$dest"
+  mv -f "$tmp"/bin/* "$dest"/ || die "cannot move ${pkg} into ${dest}"
+  rm -rf "$tmp"
+  echo "$dest"
+}
+
+# The module proxy here answers 403 for 14 of Traefik's dependencies: 13 SDKs of lego's ACME DNS-challenge
+# providers, and Traefik's fork of go-http-auth. Traefik is built with a copy of lego without those 13 providers
+# (alidns, aliesa, azion, dnsimple, edgedns, edgeone, huaweicloud, oraclecloud, regfish, sakuracloud,
+# tencentcloud, ucloud, yandexcloud: naming one in a certificate resolver is an error) and with upstream
+# go-http-auth v0.4.0 plus what the fork adds (basic and digest auth middlewares). Nothing of this is on the
+# Ingress path.
+TRAEFIK_MISSING_DNS_PROVIDERS=(alidns aliesa azion dnsimple edgedns edgeone huaweicloud oraclecloud regfish sakuracloud
+  tencentcloud ucloud yandexcloud)
+traefik_prepare() { # traefik source dir
+  local src="$1" go lego auth p gen
+  go="$(find_go)"
+  lego="$(cd "$src" && GOFLAGS=-mod=mod GOTOOLCHAIN=local "$go" mod download -json github.com/go-acme/lego/v5 |
+    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [[ -n "$lego" && -d "$lego" ]] || return 1
+  cp -r "$lego" "$src/_lego" && chmod -R u+w "$src/_lego"
+  gen="$src/_lego/providers/dns/zz_gen_dns_providers.go"
+  for p in "${TRAEFIK_MISSING_DNS_PROVIDERS[@]}"; do
+    rm -rf "$src/_lego/providers/dns/$p"
+    sed -i -e "\|\"github.com/go-acme/lego/v5/providers/dns/${p}\"|d" -e "/return ${p}\.NewDNSProvider()/d" "$gen"
+  done
+  # A case left without its return would fall through to nothing: drop the now empty cases too.
+  python3 - "$gen" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s = re.sub(r'^\tcase [^\n]*:\n(?=\tcase |\tdefault:)', '', s, flags=re.M)
+open(p, 'w').write(s)
+PY
+  # The nested module ./pkg/config/dynamic/ext (go.mod replaces it by that directory) is not in the module's zip,
+  # nor on the proxy: it holds the open-source build's empty extension points, written here.
+  mkdir -p "$src/pkg/config/dynamic/ext"
+  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24.0\n' >"$src/pkg/config/dynamic/ext/go.mod"
+  cat >"$src/pkg/config/dynamic/ext/ext.go" <<'GO'
+// Package ext: extension points of Traefik's dynamic configuration, empty in the open-source build.
+package ext
+
+type HTTP struct{}
+
+type Router struct{}
+
+type RouterIng struct{}
+
+func (RouterIng) ToRouter() Router { return Router{} }
+GO
+  # Upstream go-http-auth v0.4.0 with the two functions Traefik's fork adds: CheckSecret (a password against an
+  # htpasswd secret, by the secret's prefix as CheckAuth does) and RequireAuthStale (a 401 again; the fork also
+  # marks the nonce stale).
+  auth="$(cd "$src" && GOFLAGS=-mod=mod GOTOOLCHAIN=local "$go" mod download -json github.com/abbot/go-http-auth@v0.4.0 |
+    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [[ -n "$auth" && -d "$auth" ]] || return 1
+  cp -r "$auth" "$src/_goauth" && chmod -R u+w "$src/_goauth"
+  [[ -f "$src/_goauth/go.mod" ]] || printf 'module github.com/abbot/go-http-auth\n\ngo 1.12\n\nrequire golang.org/x/net v0.58.0\n' >"$src/_goauth/go.mod"
+  cat >"$src/_goauth/traefik_fork.go" <<'GO'
+package auth
+
+import (
+	"net/http"
+	"strings"
+)
+
+// CheckSecret reports whether password matches an htpasswd secret (MD5, {SHA} or bcrypt, by its prefix).
+func CheckSecret(password, secret string) bool {
+	compare := compareFuncs[0].compare
+	for _, cmp := range compareFuncs[1:] {
+		if strings.HasPrefix(secret, cmp.prefix) {
+			compare = cmp.compare
+			break
+		}
+	}
+	return compare([]byte(secret), []byte(password)) == nil
+}
+
+// RequireAuthStale asks for credentials again.
+func (a *DigestAuth) RequireAuthStale(w http.ResponseWriter, r *http.Request) { a.RequireAuth(w, r) }
+GO
+  (cd "$src" && GOTOOLCHAIN=local "$go" mod edit -replace "github.com/go-acme/lego/v5=./_lego" \
+    -replace "github.com/abbot/go-http-auth=./_goauth")
+}
+
+build_traefik() {
+  local dir
+  # Its go.mod replaces two forks: built from the module's source (go_module_build), not go install.
+  dir="$(go_module_build "${BIN_ROOT}/traefik-${TRAEFIK_VERSION}" "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" \
+    ./cmd/traefik "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" traefik_prepare)"
+  log "traefik: step 2 of 2: image"
+  # Listens on 8000/8443 (unprivileged ports): the pod runs it as nobody with no capabilities.
+  static_binary_image traefik "$dir/traefik" traefik 65534:65534
 }
 
 build_mariadb() {
@@ -388,6 +523,7 @@ build_one() {
     pause) build_pause ;;
     coredns) build_coredns ;;
     metrics-server) build_metrics_server ;;
+    traefik) build_traefik ;;
     mariadb) build_mariadb ;;
     redis) build_redis ;;
     shop) build_shop ;;
