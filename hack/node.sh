@@ -24,6 +24,7 @@
 #   node / bridge sapp-cni0      198.18.1.1 (pods 198.18.1.0/24; kubelet :10250; API server proxy :6443)
 #   Services                     198.19.0.0/16 (kubernetes 198.19.0.1 → 198.18.1.1:6443 → 127.0.0.1:<api port>,
 #                                kube-dns 198.19.0.10); NodePorts only on 198.18.1.1
+#   Ingress (Traefik)            127.0.0.1:38080 on this machine (SAPP_NODE_INGRESS_PORT; SAPP_E2E_INGRESS_URL)
 #   load-test clients            198.18.254.1-N, extra addresses of sapp-cni0 (SAPP_E2E_SOURCE_IPS)
 # Pods cannot be forwarded anywhere outside 198.18.0.0/15 (iptables chain SAPP-NODE-GUARD), CoreDNS has no
 # upstream resolver.
@@ -508,6 +509,21 @@ apply_addons() {
     kubectl_ apply --server-side --force-conflicts --field-manager=sapp-node -f - >/dev/null
   wait_for "CoreDNS Ready" 120 dns_ready || die "CoreDNS did not become Ready"
   wait_for "the metrics API" 180 metrics_api_ready || die "metrics.k8s.io does not answer (see metrics-server's log)"
+  apply_traefik
+}
+
+# Traefik, the Ingress controller (IngressClass traefik), on 127.0.0.1:${TRAEFIK_HOST_PORT} (e2e/node/traefik.yaml).
+TRAEFIK_HOST_PORT="${SAPP_NODE_INGRESS_PORT:-38080}"
+traefik_ready() {
+  [[ "$(kubectl_ -n traefik get deploy traefik -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" == 1 ]]
+}
+apply_traefik() {
+  local ref
+  ref="$(bash "${HACK_DIR}/node-images.sh" list | awk '$1 == "traefik" {print $2}')"
+  sed -e "s|@TRAEFIK_IMAGE@|${ref}|" -e "s|@TRAEFIK_VERSION@|${ref##*:}|" -e "s|@TRAEFIK_HOST_PORT@|${TRAEFIK_HOST_PORT}|g" \
+    "${REPO_ROOT}/e2e/node/traefik.yaml" |
+    kubectl_ apply --server-side --force-conflicts --field-manager=sapp-node -f - >/dev/null
+  wait_for "Traefik Ready" 120 traefik_ready || die "Traefik did not become Ready (kubectl -n traefik logs deploy/traefik)"
 }
 
 # ---- commands ---------------------------------------------------------------------------------------------------------------
@@ -515,13 +531,15 @@ apply_addons() {
 all_running() { local c; for c in "${COMPONENTS[@]}"; do is_running "$c" || return 1; done; }
 
 cmd_up() {
-  local t0 t c images=(pause coredns metrics-server mariadb redis shop operator)
+  local t0 t c images=(pause coredns metrics-server traefik mariadb redis shop operator)
   t0="$(now_ms)"
   preflight
   load_binaries
   if [[ -f "$UP_MARKER" ]] && all_running && apiserver_ready && node_ready; then
     # The app images follow the working tree: re-import them when their sources changed.
     [[ "${SAPP_NODE_SKIP_IMAGES:-0}" == 1 ]] || bash "${HACK_DIR}/node-images.sh" import shop operator
+    # A node brought up before Traefik was one of its add-ons gets it now.
+    traefik_ready || { bash "${HACK_DIR}/node-images.sh" import traefik && apply_traefik; }
     log "already up ($(($(now_ms) - t0)) ms); eval \"\$(hack/node.sh env)\""
     return 0
   fi
@@ -530,7 +548,7 @@ cmd_up() {
   [[ -f "${NODE_DIR}/.gitignore" ]] || echo '*' >"${NODE_DIR}/.gitignore"
   "${HACK_DIR}/build-binaries.sh" kubernetes etcd kwok kubelet kube-proxy
   load_binaries
-  [[ "${SAPP_NODE_SKIP_IMAGES:-0}" == 1 ]] && images=(pause coredns metrics-server mariadb redis)
+  [[ "${SAPP_NODE_SKIP_IMAGES:-0}" == 1 ]] && images=(pause coredns metrics-server traefik mariadb redis)
   t="$(now_ms)"
   bash "${HACK_DIR}/node-images.sh" build "${images[@]}"
   log "images ready in $(($(now_ms) - t)) ms"
@@ -554,7 +572,7 @@ cmd_up() {
   ensure_component provisioner
   t="$(now_ms)"
   apply_addons
-  log "CoreDNS and metrics-server ready in $(($(now_ms) - t)) ms"
+  log "CoreDNS, metrics-server and Traefik ready in $(($(now_ms) - t)) ms"
   for c in "${COMPONENTS[@]}"; do is_running "$c" || die "$c is not running"; done
   touch "$UP_MARKER"
   log "up in $(($(now_ms) - t0)) ms; eval \"\$(hack/node.sh env)\""
@@ -734,6 +752,7 @@ cmd_env() {
   bash "${HACK_DIR}/cluster.sh" env
   printf "export SAPP_E2E_PROFILE='local'\n"
   printf "export SAPP_E2E_SOURCE_IPS='%s'\n" "$(source_ips)"
+  printf "export SAPP_E2E_INGRESS_URL='http://127.0.0.1:%s'\n" "$TRAEFIK_HOST_PORT"
   printf "export SAPP_NODE_DIR='%s'\n" "$NODE_DIR"
   bash "${HACK_DIR}/node-images.sh" --print-env
 }
