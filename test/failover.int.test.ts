@@ -216,6 +216,8 @@ describe('failover, as the API server sees it', () => {
   }, 60_000);
 
   it('a planned switchover: the demote annotation on the primary pod moves the primary, and is removed', async () => {
+    // The old primary's server answers again (else the simulation would fail over back to the replica at once).
+    sim.down = undefined;
     const before = `${APP}-db-replica-0`;
     kubectl(['annotate', 'pod', '-n', ns, before, 'scalable.dev/demote=true']);
     await eventually(
