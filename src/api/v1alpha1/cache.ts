@@ -1,6 +1,7 @@
 // Redis: the central session store and object cache.
 import { z } from 'zod';
 import { image, resources, storage } from './common.js';
+import { podOptions } from './pod.js';
 
 export const EVICTION_POLICIES = [
   'noeviction',
@@ -45,6 +46,7 @@ export const cache = z
       ),
     storage: storage('1Gi').prefault({}),
     resources: resources.optional(),
+    pod: podOptions('cache').optional(),
   })
   .describe('Redis for sessions and cached objects.');
 

@@ -1,6 +1,7 @@
 // MySQL or MariaDB: a primary with read replicas, and optional shards of the same shape.
 import { z } from 'zod';
 import { resources, storage } from './common.js';
+import { podOptions } from './pod.js';
 import { type Rule, withRules } from './rule.js';
 
 export const ENGINES = ['mysql', 'mariadb'] as const;
@@ -86,6 +87,7 @@ const databaseObject = z.strictObject({
   failover: failoverObject.prefault({}),
   storage: storage('10Gi').prefault({}),
   resources: resources.optional(),
+  pod: podOptions('database').optional(),
   deletionPolicy: z
     .enum(['Retain', 'Delete'])
     .default('Retain')

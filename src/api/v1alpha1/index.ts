@@ -45,3 +45,5 @@ export type { DatabaseSpec, Engine } from './database.js';
 export { DEFAULT_IMAGES, ENGINES, MAX_SHARDS } from './database.js';
 export type { WorkersSpec } from './workers.js';
 export type { AutoscalingSpec } from './autoscaling.js';
+export type { PodOptions } from './pod.js';
+export { OPERATOR_LABELS, OPERATOR_PREFIX } from './pod.js';

@@ -2,6 +2,7 @@
 import { autoscalingRules } from './autoscaling.js';
 import { databaseRules, shardsRules } from './database.js';
 import { exposureRules } from './exposure.js';
+import { podRules } from './pod.js';
 import type { Rule } from './rule.js';
 import type { ScalableAppSpec } from './spec.js';
 import { webRules } from './web.js';
@@ -15,6 +16,7 @@ export const RULES: readonly Rule<never>[] = [
   ...databaseRules,
   ...autoscalingRules('workers.autoscaling'),
   ...workersRules,
+  ...['web', 'workers', 'cache', 'database'].flatMap((tier) => podRules(`${tier}.pod`)),
 ] as Rule<never>[];
 
 const at = (obj: unknown, path: string): unknown =>

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { autoscaling, type AutoscalingSpec } from './autoscaling.js';
 import { env, image, resources } from './common.js';
+import { podOptions } from './pod.js';
 import { type Rule, withRules } from './rule.js';
 
 const httpPath = z.string().regex(/^\//, { message: 'must be an absolute HTTP path starting with "/"' });
@@ -23,6 +24,16 @@ const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '128Mi' } };
 
 const webObject = z.strictObject({
   image: image.describe('Container image of the web application, e.g. registry.example/shop:1.2.3.'),
+  command: z
+    .array(z.string())
+    .max(64)
+    .optional()
+    .describe("Entrypoint of the web container; absent uses the image's ENTRYPOINT."),
+  args: z
+    .array(z.string())
+    .max(256)
+    .optional()
+    .describe("Arguments to the entrypoint; absent uses the image's CMD."),
   port: z.int().min(1).max(65535).default(8080).describe('Port the application listens on.'),
   replicas: z
     .int()
@@ -36,6 +47,7 @@ const webObject = z.strictObject({
   env,
   healthCheck: healthCheck.prefault({}),
   autoscaling: autoscaling('web.autoscaling').optional(),
+  pod: podOptions('web').optional(),
 });
 
 type WebSpecIn = z.output<typeof webObject>;

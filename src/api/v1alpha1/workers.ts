@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { autoscaling } from './autoscaling.js';
 import { env, image, resources } from './common.js';
+import { podOptions } from './pod.js';
 import { type Rule, withRules } from './rule.js';
 import { requestRules } from './web.js';
 
@@ -17,6 +18,7 @@ const workersObject = z.strictObject({
   resources: resources.prefault({ requests: { cpu: '100m', memory: '128Mi' } }),
   env,
   autoscaling: autoscaling('workers.autoscaling').optional(),
+  pod: podOptions('workers').optional(),
 });
 
 type WorkersIn = z.output<typeof workersObject>;

@@ -16,6 +16,13 @@ import {
 import { REDIS_PORT } from '../endpoints.js';
 import { labels, objectMeta, selectorLabels } from '../meta.js';
 import { type CacheNames, credentialsSecretName } from '../names.js';
+import {
+  containerSecurityContextWith,
+  podAnnotations,
+  podLabels,
+  podSecurityContextWith,
+  podSpecOptions,
+} from '../pod-options.js';
 import { resourceRequirements } from '../resources.js';
 import type { K8sObject } from '../types.js';
 import { CONFIG_DIR } from './config.js';
@@ -36,6 +43,7 @@ export function cacheStatefulSet(
   const persistent = cache.persistence !== 'none';
   const dataVolume: V1Volume[] = persistent ? [] : [{ name: 'data', emptyDir: {} }];
   const resources = resourceRequirements(cache.resources);
+  const pod = { options: cache.pod, field: 'spec.cache.pod' };
   const password = {
     valueFrom: { secretKeyRef: { name: credentialsSecretName(app), key: CREDENTIAL_KEYS.cachePassword } },
   };
@@ -58,14 +66,15 @@ export function cacheStatefulSet(
       : {}),
     template: {
       metadata: {
-        labels: labels(app, 'cache'),
-        annotations: { [CONFIG_HASH_ANNOTATION]: configHash(configData) },
+        labels: podLabels(labels(app, 'cache'), pod),
+        annotations: podAnnotations({ [CONFIG_HASH_ANNOTATION]: configHash(configData) }, pod),
       },
       spec: {
-        securityContext: podSecurityContext(),
+        securityContext: podSecurityContextWith(podSecurityContext(), pod),
         // Redis never talks to the API server.
         automountServiceAccountToken: false,
         enableServiceLinks: false,
+        ...podSpecOptions(pod),
         terminationGracePeriodSeconds: 30,
         containers: [
           {
@@ -92,7 +101,7 @@ export function cacheStatefulSet(
               failureThreshold: 6,
             },
             ...(resources ? { resources } : {}),
-            securityContext: containerSecurityContext(),
+            securityContext: containerSecurityContextWith(containerSecurityContext(), pod),
             volumeMounts: [
               { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
               { name: 'data', mountPath: DATA_DIR },

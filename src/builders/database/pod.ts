@@ -2,7 +2,7 @@
 // the image's own entrypoint (which initializes an empty data directory and runs the bootstrap once); the
 // probes are scripts too. The template carries no replication-role label: the operator sets it on each pod
 // (a label in the template would come back on a recreated pod, and could be wrong after a failover).
-import type { V1EnvVar, V1PodTemplateSpec, V1Probe } from '@kubernetes/client-node';
+import type { V1Affinity, V1EnvVar, V1PodTemplateSpec, V1Probe } from '@kubernetes/client-node';
 import type { DatabaseSpec, ScalableApp } from '../../api/v1alpha1/index.js';
 import { DEFAULT_IMAGES } from '../../api/v1alpha1/index.js';
 import { APP_USER, CREDENTIAL_KEYS, OPERATOR_USER, REPLICATION_USER } from '../credentials.js';
@@ -14,6 +14,13 @@ import {
 import { MYSQL_PORT } from '../endpoints.js';
 import { labels, selectorLabels } from '../meta.js';
 import { credentialsSecretName, type Role } from '../names.js';
+import {
+  containerSecurityContextWith,
+  podAnnotations,
+  podLabels,
+  podSecurityContextWith,
+  podSpecOptions,
+} from '../pod-options.js';
 import { resourceRequirements } from '../resources.js';
 import { type Group, groupLabels } from './groups.js';
 
@@ -89,32 +96,35 @@ export function databasePodTemplate(
   config: ConfigRef,
 ): V1PodTemplateSpec {
   const resources = resourceRequirements(db.resources);
+  const pod = { options: db.pod, field: 'spec.database.pod' };
+  // Spread the servers of a group over nodes, so that one node going away leaves readers (a podAntiAffinity
+  // of the user's replaces it).
+  const spread: V1Affinity = {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: {
+            topologyKey: 'kubernetes.io/hostname',
+            labelSelector: { matchLabels: selectorLabels(app, 'database', groupLabels(group)) },
+          },
+        },
+      ],
+    },
+  };
   return {
     metadata: {
-      labels: labels(app, 'database', groupLabels(group, role)),
-      annotations: { [CONFIG_HASH_ANNOTATION]: config.hash },
+      labels: podLabels(labels(app, 'database', groupLabels(group, role)), pod),
+      annotations: podAnnotations({ [CONFIG_HASH_ANNOTATION]: config.hash }, pod),
     },
     spec: {
-      securityContext: podSecurityContext(),
+      securityContext: podSecurityContextWith(podSecurityContext(), pod),
       // The server never talks to the API server.
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       // InnoDB shuts down cleanly within this; a kill afterwards costs a crash recovery, not data.
       terminationGracePeriodSeconds: 60,
-      affinity: {
-        // Spread the servers of a group over nodes, so that one node going away leaves readers.
-        podAntiAffinity: {
-          preferredDuringSchedulingIgnoredDuringExecution: [
-            {
-              weight: 100,
-              podAffinityTerm: {
-                topologyKey: 'kubernetes.io/hostname',
-                labelSelector: { matchLabels: selectorLabels(app, 'database', groupLabels(group)) },
-              },
-            },
-          ],
-        },
-      },
+      ...podSpecOptions(pod, { affinity: spread }),
       containers: [
         {
           name: db.engine,
@@ -128,7 +138,7 @@ export function databasePodTemplate(
           livenessProbe: probe('liveness.sh', 10, 6),
           readinessProbe: probe('readiness.sh', 5, 3),
           ...(resources ? { resources } : {}),
-          securityContext: containerSecurityContext(),
+          securityContext: containerSecurityContextWith(containerSecurityContext(), pod),
           volumeMounts: [
             { name: 'data', mountPath: PATHS.dataDir, subPath: DATA_SUBPATH },
             { name: 'data', mountPath: PATHS.volume },

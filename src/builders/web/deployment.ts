@@ -48,15 +48,22 @@ export function buildWebDeployment(ctx: BuildContext): Deployment {
       ...(web.autoscaling?.enabled ? {} : { replicas: web.replicas }),
       selector: { matchLabels: selectorLabels(app, 'web') },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } },
-      template: appPodTemplate(ctx, 'web', {
-        name: 'web',
-        image: web.image,
-        ports: [{ name: HTTP_PORT_NAME, containerPort: web.port, protocol: 'TCP' }],
-        env: containerEnv(web.env, 'spec.web.env'),
-        ...(envFrom ? { envFrom } : {}),
-        resources: resourceRequirements(web.resources)!,
-        ...probes(web.healthCheck),
-      }),
+      template: appPodTemplate(
+        ctx,
+        'web',
+        {
+          name: 'web',
+          image: web.image,
+          ...(web.command ? { command: web.command } : {}),
+          ...(web.args ? { args: web.args } : {}),
+          ports: [{ name: HTTP_PORT_NAME, containerPort: web.port, protocol: 'TCP' }],
+          env: containerEnv(web.env, 'spec.web.env'),
+          ...(envFrom ? { envFrom } : {}),
+          resources: resourceRequirements(web.resources)!,
+          ...probes(web.healthCheck),
+        },
+        { options: web.pod, field: 'spec.web.pod' },
+      ),
     },
   };
 }

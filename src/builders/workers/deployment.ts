@@ -31,15 +31,20 @@ export function buildWorkersDeployment(ctx: BuildContext): Deployment | undefine
     spec: {
       ...(workers.autoscaling?.enabled ? {} : { replicas: workers.replicas }),
       selector: { matchLabels: selectorLabels(app, 'workers') },
-      template: appPodTemplate(ctx, 'workers', {
-        name: 'worker',
-        image: workers.image ?? app.spec.web.image,
-        command: workers.command,
-        ...(workers.args ? { args: workers.args } : {}),
-        env: containerEnv(workers.env, 'spec.workers.env'),
-        ...(envFrom ? { envFrom } : {}),
-        resources: resourceRequirements(workers.resources)!,
-      }),
+      template: appPodTemplate(
+        ctx,
+        'workers',
+        {
+          name: 'worker',
+          image: workers.image ?? app.spec.web.image,
+          command: workers.command,
+          ...(workers.args ? { args: workers.args } : {}),
+          env: containerEnv(workers.env, 'spec.workers.env'),
+          ...(envFrom ? { envFrom } : {}),
+          resources: resourceRequirements(workers.resources)!,
+        },
+        { options: workers.pod, field: 'spec.workers.pod' },
+      ),
     },
   };
 }
