@@ -16,6 +16,7 @@ import {
   intField,
   parseCookies,
   pathId,
+  prefersHtml,
   readBody,
   type Reply,
   Router,
@@ -23,9 +24,11 @@ import {
 } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { CATALOG_MIGRATIONS, migrate, ORDER_MIGRATIONS } from './migrations.js';
-import { getOrder, placeOrder } from './orders.js';
+import { getOrder, type Order, placeOrder } from './orders.js';
 import { createRedisClient, type RedisClient } from './redis.js';
 import { SESSION_COOKIE, type SessionData, Sessions } from './sessions.js';
+import { errorReply, type Failure, isStorefrontPath, registerStorefront, seeOther } from './storefront.js';
+import type { CartView } from './views.js';
 
 export interface ShopAppOptions {
   logger?: Logger;
@@ -105,7 +108,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     return created;
   }
 
-  async function cartView(session: SessionData | undefined) {
+  async function cartView(session: SessionData | undefined): Promise<CartView> {
     const items = await Promise.all(
       (session?.cart ?? []).map(async (item) => {
         const { page } = await pages.get(item.productId);
@@ -126,11 +129,46 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
       log.warn({ err: String(err), ids }, 'could not delete cached pages after a write');
     });
 
+  async function review(productId: number, review: { author: string; rating: number; body: string }) {
+    const written = await addReview(dbs.primary, productId, review);
+    if (written) await invalidate([productId]);
+    return written;
+  }
+
+  /** Places an order of the session's cart for `customer` (POST /orders, and the HTML checkout). */
+  async function checkout(session: SessionData | undefined, customer: number): Promise<Order> {
+    const order = await placeOrder(dbs, log, customer, session?.cart ?? []);
+    // The order is committed: from here on nothing may turn the answer into an error (a client would retry
+    // and order twice). Their stock changed, so the product pages go; the ordered items leave the cart.
+    await invalidate(order.items.map((i) => i.productId));
+    if (session) {
+      await Promise.all([
+        sessions.removeItems(session.id, session.cart),
+        session.customer !== customer ? sessions.setCustomer(session.id, customer) : undefined,
+      ]).catch((err: unknown) =>
+        log.warn({ err: String(err) }, 'could not update the session after an order'),
+      );
+    }
+    return order;
+  }
+
+  /** A browser (Accept: text/html first) opening a JSON route is sent to its page under /shop. */
+  const toPage = (ctx: Context, location: string) =>
+    prefersHtml(ctx.req.headers.accept) ? seeOther(location, { Vary: 'Accept' }) : undefined;
+
   // ---- routes ---------------------------------------------------------------------------------------------
 
   const router = new Router()
-    .on('GET', '/', async () => json({ pod, products: await listProducts(dbs.catalog) }))
+    .on(
+      'GET',
+      '/',
+      async (ctx) =>
+        toPage(ctx, '/shop') ??
+        json({ pod, products: await listProducts(dbs.catalog) }, 200, { Vary: 'Accept' }),
+    )
     .on('GET', '/products/:id', async (ctx) => {
+      const redirect = toPage(ctx, `/shop/products/${encodeURIComponent(ctx.params.id ?? '')}`);
+      if (redirect) return redirect;
       const { page, cache } = await pages.get(pathId(ctx.params.id, 'product'));
       if (!page) throw new HttpError(404, 'product not found', { 'X-Cache': cache });
       return json(page, 200, { 'X-Cache': cache });
@@ -138,14 +176,13 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     .on('POST', '/products/:id/reviews', async (ctx) => {
       const id = pathId(ctx.params.id, 'product');
       const body = await readBody(ctx.req);
-      const review = await addReview(dbs.primary, id, {
+      const written = await review(id, {
         author: textField(body.author, 'author', 100),
         rating: intField(body.rating, 'rating', 1, 5),
         body: textField(body.body, 'body', 2000),
       });
-      if (!review) throw new HttpError(404, 'product not found');
-      await invalidate([id]);
-      return json(review, 201);
+      if (!written) throw new HttpError(404, 'product not found');
+      return json(written, 201);
     })
     .on('PUT', '/products/:id/inventory', async (ctx) => {
       const id = pathId(ctx.params.id, 'product');
@@ -183,18 +220,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
           'customer is required: send a "customer" field or add it to the cart session',
         );
       }
-      const order = await placeOrder(dbs, log, customer, session?.cart ?? []);
-      // The order is committed: from here on nothing may turn the answer into an error (a client would retry
-      // and order twice). Their stock changed, so the product pages go; the ordered items leave the cart.
-      await invalidate(order.items.map((i) => i.productId));
-      if (session) {
-        await Promise.all([
-          sessions.removeItems(session.id, session.cart),
-          session.customer !== customer ? sessions.setCustomer(session.id, customer) : undefined,
-        ]).catch((err: unknown) =>
-          log.warn({ err: String(err) }, 'could not update the session after an order'),
-        );
-      }
+      const order = await checkout(session, customer);
       return json(order, 201, { Location: `/orders/${order.id}?customer=${customer}` });
     })
     .on('GET', '/orders/:id', async (ctx) => {
@@ -226,6 +252,18 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
       headers: { 'Content-Type': metrics.registry.contentType },
     }));
 
+  registerStorefront(router, {
+    pod,
+    dbs,
+    pages,
+    currentSession,
+    sessionForWrite,
+    addToCart: (session, productId, quantity) => sessions.addItem(session.id, productId, quantity),
+    cartView,
+    checkout,
+    addReview: review,
+  });
+
   /** Each data store: `ok`, or why it did not answer within readyTimeoutMs (a report; it decides nothing). */
   async function dependencies(): Promise<Record<string, string>> {
     const probes: [string, Promise<unknown>][] = [
@@ -242,6 +280,30 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
   }
 
   // ---- HTTP -----------------------------------------------------------------------------------------------
+
+  function describeFailure(err: unknown, method: string, route: string): Failure {
+    if (err instanceof HttpError) return { status: err.status, error: err.message, headers: err.headers };
+    if (err instanceof Unavailable) {
+      // Only what needs the missing store fails, and says which store it is.
+      log.warn({ err: err.message, method, route }, 'a data store is unavailable');
+      return {
+        status: 503,
+        error: `${err.message}; try again`,
+        unavailable: err.dependency,
+        headers: { 'Retry-After': '1' },
+      };
+    }
+    if (isUnavailable(err)) {
+      log.warn({ err: String(err), method, route }, 'a data store is unavailable');
+      return {
+        status: 503,
+        error: 'a data store is unavailable; try again',
+        headers: { 'Retry-After': '1' },
+      };
+    }
+    log.error({ err, method, route }, 'request failed');
+    return { status: 500, error: 'internal error' };
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
@@ -260,21 +322,14 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
       ctx.params = match.params;
       reply = await match.handler(ctx);
     } catch (err) {
-      if (err instanceof HttpError) {
-        reply = json({ error: err.message }, err.status, err.headers);
-      } else if (err instanceof Unavailable) {
-        // Only what needs the missing store fails, and says which store it is.
-        log.warn({ err: err.message, method, route }, 'a data store is unavailable');
-        reply = json({ error: `${err.message}; try again`, unavailable: err.dependency }, 503, {
-          'Retry-After': '1',
-        });
-      } else if (isUnavailable(err)) {
-        log.warn({ err: String(err), method, route }, 'a data store is unavailable');
-        reply = json({ error: 'a data store is unavailable; try again' }, 503, { 'Retry-After': '1' });
-      } else {
-        log.error({ err, method, route }, 'request failed');
-        reply = json({ error: 'internal error' }, 500);
-      }
+      const failure = describeFailure(err, method, route);
+      reply = isStorefrontPath(url.pathname)
+        ? errorReply(pod, failure)
+        : json(
+            { error: failure.error, ...(failure.unavailable ? { unavailable: failure.unavailable } : {}) },
+            failure.status,
+            failure.headers,
+          );
     }
     const status = reply.status ?? 200;
     const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);

@@ -4,7 +4,7 @@
 // deletes it.
 import type { Logger } from 'pino';
 import type { Database, Databases, Reader } from './db.js';
-import { withTimeout } from './db.js';
+import { TracedReader, withTimeout } from './db.js';
 import type { Metrics } from './metrics.js';
 import type { RedisClient } from './redis.js';
 
@@ -41,6 +41,13 @@ export interface ProductPage {
 
 /** hit: from Redis; miss: assembled from the database (and cached); bypass: the object cache is off. */
 export type CacheStatus = 'hit' | 'miss' | 'bypass';
+
+export interface PageLookup {
+  page: ProductPage | null;
+  cache: CacheStatus;
+  /** The databases that answered the assembly (`replica`, or `primary` while it was down); none on a hit. */
+  readFrom: string[];
+}
 
 export async function listProducts(reader: Reader): Promise<ProductSummary[]> {
   return reader.rows<ProductSummary>(
@@ -112,7 +119,7 @@ export class ProductPages {
   private readonly secondDeleteMs: number;
   private readonly redisTimeoutMs: number;
   /** Loads in flight in this process, so that a burst of misses for one page costs one assembly. */
-  private readonly loading = new Map<number, Promise<ProductPage | null>>();
+  private readonly loading = new Map<number, Promise<{ page: ProductPage | null; readFrom: string[] }>>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -127,15 +134,14 @@ export class ProductPages {
     this.redisTimeoutMs = options.redisTimeoutMs ?? 250;
   }
 
-  async get(id: number): Promise<{ page: ProductPage | null; cache: CacheStatus }> {
-    if (!this.options.enabled)
-      return { page: await assembleProductPage(this.dbs.catalog, id), cache: 'bypass' };
+  async get(id: number): Promise<PageLookup> {
+    if (!this.options.enabled) return { ...(await this.assemble(id)), cache: 'bypass' };
     const key = productPageKey(id);
     try {
       const cached = await withTimeout(this.redis.get(key), this.redisTimeoutMs, 'object cache timed out');
       if (cached !== null) {
         this.metrics.objectCache.inc({ result: 'hit' });
-        return { page: JSON.parse(cached) as ProductPage, cache: 'hit' };
+        return { page: JSON.parse(cached) as ProductPage, cache: 'hit', readFrom: [] };
       }
       this.metrics.objectCache.inc({ result: 'miss' });
     } catch (err) {
@@ -143,20 +149,26 @@ export class ProductPages {
       this.metrics.objectCache.inc({ result: 'error' });
       this.log.warn({ err: String(err) }, 'object cache read failed');
     }
-    return { page: await this.load(id, key), cache: 'miss' };
+    return { ...(await this.load(id, key)), cache: 'miss' };
   }
 
-  private load(id: number, key: string): Promise<ProductPage | null> {
+  private async assemble(id: number): Promise<{ page: ProductPage | null; readFrom: string[] }> {
+    const reader = new TracedReader(this.dbs.catalog);
+    const page = await assembleProductPage(reader, id);
+    return { page, readFrom: [...reader.answered].sort() };
+  }
+
+  private load(id: number, key: string): Promise<{ page: ProductPage | null; readFrom: string[] }> {
     const inFlight = this.loading.get(id);
     if (inFlight) return inFlight;
     const load = (async () => {
-      const page = await assembleProductPage(this.dbs.catalog, id);
-      if (page) {
-        await this.store(key, page).catch((err: unknown) =>
+      const assembled = await this.assemble(id);
+      if (assembled.page) {
+        await this.store(key, assembled.page).catch((err: unknown) =>
           this.log.warn({ err: String(err) }, 'object cache write failed'),
         );
       }
-      return page;
+      return assembled;
     })().finally(() => this.loading.delete(id));
     this.loading.set(id, load);
     return load;

@@ -228,21 +228,42 @@ export class ReadRoute implements Reader {
   ) {}
 
   async rows<T>(sql: string, params: Params = []): Promise<T[]> {
+    return (await this.read<T>(sql, params)).rows;
+  }
+
+  /** The rows, and the target of the database that answered (the replica's, or its primary's). */
+  async read<T>(sql: string, params: Params = []): Promise<{ rows: T[]; target: string }> {
     if (this.preferred.available) {
       try {
-        return await this.preferred.rows<T>(sql, params);
+        return { rows: await this.preferred.rows<T>(sql, params), target: this.preferred.target };
       } catch (err) {
         if (!(err instanceof Unavailable)) throw err;
       }
     }
     try {
-      return await this.fallback.rows<T>(sql, params);
+      return { rows: await this.fallback.rows<T>(sql, params), target: this.fallback.target };
     } catch (err) {
       if (!(err instanceof Unavailable)) throw err;
       throw new Unavailable(`${this.preferred.target} and ${this.fallback.target}`, 'neither answers', {
         cause: err,
       });
     }
+  }
+}
+
+/** Reads through a route or a database, remembering which databases answered (the HTML pages show them). */
+export class TracedReader implements Reader {
+  readonly answered = new Set<string>();
+
+  constructor(private readonly inner: ReadRoute | Database) {}
+
+  async rows<T>(sql: string, params: Params = []): Promise<T[]> {
+    const { rows, target } =
+      this.inner instanceof ReadRoute
+        ? await this.inner.read<T>(sql, params)
+        : { rows: await this.inner.rows<T>(sql, params), target: this.inner.target };
+    this.answered.add(target);
+    return rows;
   }
 }
 
@@ -294,7 +315,7 @@ export class Databases {
   }
 
   /** Where a customer's orders are written and read; `shard` is undefined when unsharded. */
-  forCustomer(customerId: number): { shard: number | undefined; write: Database; read: Reader } {
+  forCustomer(customerId: number): { shard: number | undefined; write: Database; read: ReadRoute } {
     if (!this.sharded) return { shard: undefined, write: this.primary, read: this.catalog };
     const index = shardForKey(customerId, this.shards.length, this.config.shardBuckets);
     return { shard: index, write: this.shards[index]!.write, read: this.shardReads[index]! };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { HttpError, intField, parseCookies, pathId, Router } from './http.js';
+import { HttpError, intField, parseCookies, pathId, prefersHtml, Router } from './http.js';
 
 const noop = async () => ({ body: null });
 
@@ -56,4 +56,21 @@ describe('input checks', () => {
       expect(() => pathId(bad, 'product')).toThrow(/product not found/);
     }
   });
+});
+
+describe('prefersHtml', () => {
+  it.each([
+    [
+      'a browser (Chromium, Firefox)',
+      'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+      true,
+    ],
+    ['text/html alone', 'text/html', true],
+    ['no Accept header (k6, undici)', undefined, false],
+    ['curl (*/*)', '*/*', false],
+    ['a JSON client', 'application/json', false],
+    ['JSON first, HTML lower', 'application/json, text/html;q=0.5', false],
+    ['a tie between JSON and HTML', 'text/html, application/json', false],
+    ['HTML refused (q=0)', 'text/html;q=0, */*', false],
+  ])('%s: %s → %s', (_, accept, html) => expect(prefersHtml(accept)).toBe(html));
 });

@@ -146,3 +146,21 @@ export function pathId(value: string | undefined, what: string): number {
   if (n < 1) throw new HttpError(404, `${what} not found`);
   return n;
 }
+
+/**
+ * Whether a client asks for HTML before JSON (a browser's `Accept: text/html,…,*\/*;q=0.8`): text/html is listed
+ * with a quality above zero and above application/json's (a tie is JSON). No Accept, `*\/*` (curl, k6, fetch) and
+ * `application/json` are JSON clients.
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  const quality = new Map<string, number>();
+  for (const part of (accept ?? '').split(',')) {
+    const [type, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    if (!type) continue;
+    const q = params.find((p) => p.startsWith('q='));
+    const value = q === undefined ? 1 : Number(q.slice(2));
+    quality.set(type, Number.isFinite(value) ? value : 0);
+  }
+  const html = quality.get('text/html') ?? 0;
+  return html > 0 && html > (quality.get('application/json') ?? 0);
+}

@@ -5,7 +5,7 @@
 // shard primary is known to be down fails at once (an Unavailable naming the shard: a 503) without touching the
 // stock; orders of the other shards go on.
 import type { Logger } from 'pino';
-import type { Databases } from './db.js';
+import type { Databases, Reader } from './db.js';
 import { HttpError } from './http.js';
 import type { CartItem } from './sessions.js';
 
@@ -111,13 +111,23 @@ export async function placeOrder(
  */
 export async function getOrder(dbs: Databases, customer: number, id: number): Promise<Order | null> {
   const target = dbs.forCustomer(customer);
+  return readOrder(target.read, target.shard, customer, id);
+}
+
+/** Reads an order of `customer` through `reader`, a database of `shard` (undefined: unsharded). */
+export async function readOrder(
+  reader: Reader,
+  shard: number | undefined,
+  customer: number,
+  id: number,
+): Promise<Order | null> {
   const [orders, items] = await Promise.all([
-    target.read.rows<{ id: number; customer: number; totalCents: number; createdAt: string }>(
+    reader.rows<{ id: number; customer: number; totalCents: number; createdAt: string }>(
       `SELECT id, customer_id AS customer, total_cents AS totalCents, created_at AS createdAt
          FROM orders WHERE id = ? AND customer_id = ?`,
       [id, customer],
     ),
-    target.read.rows<OrderItem>(
+    reader.rows<OrderItem>(
       `SELECT oi.product_id AS productId, oi.name, oi.quantity, oi.price_cents AS priceCents
          FROM order_items oi JOIN orders o ON o.id = oi.order_id
         WHERE oi.order_id = ? AND o.customer_id = ? ORDER BY oi.product_id`,
@@ -129,7 +139,7 @@ export async function getOrder(dbs: Databases, customer: number, id: number): Pr
   return {
     id: Number(order.id),
     customer: Number(order.customer),
-    shard: target.shard ?? null,
+    shard: shard ?? null,
     totalCents: Number(order.totalCents),
     createdAt: order.createdAt,
     items,
