@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 
 .PHONY: help deps build typecheck lint format crds crds-check test test-unit test-integration \
-        binaries cluster-up cluster-down cluster-env cluster-status demo demo-stop bench bench-reconcile render clean helm-lint chart-test node-up node-down node-status e2e e2e-kind
+        binaries cluster-up cluster-down cluster-env cluster-status demo demo-load demo-stop bench bench-reconcile render plugin clean helm-lint chart-test node-up node-down node-status e2e e2e-kind
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,8 +63,18 @@ cluster-status: ## Health of the local cluster
 render: deps ## Print every object the operator would create for FILE (default examples/shop.yaml)
 	tsx src/cli.ts render -f $(or $(FILE),examples/shop.yaml)
 
-demo: deps ## The main job: cluster (if none), operator, the shop example, its status
+plugin: build ## Install the kubectl plugin (kubectl sapp ...) as BINDIR/kubectl-sapp (default ~/.local/bin, or PREFIX/bin)
+	@bindir="$(or $(BINDIR),$(or $(PREFIX),$(HOME)/.local)/bin)"; mkdir -p "$$bindir" && \
+	  printf '#!/bin/sh\n# kubectl-sapp, installed by make plugin from %s\nexec "%s" "%s" "$$@"\n' \
+	    "$(CURDIR)" "$$(command -v node)" "$(CURDIR)/dist/src/plugin/main.js" > "$$bindir/kubectl-sapp" && \
+	  chmod 755 "$$bindir/kubectl-sapp" && echo "installed $$bindir/kubectl-sapp (Node $$(node --version))" && \
+	  case ":$$PATH:" in *":$$bindir:"*) ;; *) echo "$$bindir is not on your PATH: add it, then run kubectl sapp help";; esac
+
+demo: ## The main job: the shop on real pods (kind, else the local real node, else kwok) and its URL
 	@bash hack/demo.sh
+
+demo-load: deps ## A bounded load on the demo's shop (3 min): watch the HPA scale out and back in
+	@if [[ "$$(cat .local/demo/target 2>/dev/null)" == node ]]; then eval "$$(bash hack/node.sh env)"; fi; tsx scripts/demo-load.ts
 
 bench: deps binaries build ## Scale benchmark: the built operator vs plain server-side apply, APPS minimal apps (default 200) → .local/bench/scale.json
 	@apps=$(or $(APPS),200); SAPP_KWOK_NODES=$$((apps / 25 + 4)) bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/scale.ts $$apps
