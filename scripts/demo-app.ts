@@ -39,12 +39,13 @@ export function demoApp(namespace: string, env: NodeJS.ProcessEnv = process.env)
   const web = spec.web!;
   web.image = image(env, 'SAPP_E2E_SHOP_IMAGE');
   // Half the example's CPU request, so `make demo-load` (a bounded load on a small machine) crosses the HPA's
-  // target; at most 4 pods; scale in after 60 s instead of 5 min, so the demo shows it.
+  // target (50% here); at most 4 pods; scale in after 60 s instead of 5 min, so the demo shows it.
   web.resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
   web.autoscaling = {
     ...(web.autoscaling as object),
     minReplicas: 2,
     maxReplicas: 4,
+    targetCPUUtilizationPercentage: 50,
     behavior: { scaleDown: { stabilizationWindowSeconds: 60 } },
   };
   spec.exposure = {

@@ -1,7 +1,7 @@
 // `make demo-load`: a bounded load on the demo's shop, so a person watches the HPA scale the web tier out (and,
 // a minute after the load ends, back in) while the shop keeps answering. It stops by itself.
 //
-//   tsx scripts/demo-load.ts   (DEMO_LOAD_SECONDS default 180, DEMO_LOAD_RPS default 80, DEMO_LOAD_SHOPPERS 16,
+//   tsx scripts/demo-load.ts   (DEMO_LOAD_SECONDS default 180, DEMO_LOAD_RPS default 120, DEMO_LOAD_SHOPPERS 16,
 //                               DEMO_URL default http://127.0.0.1:38080 with Host shop.localhost)
 //
 // Every 10 s it prints the requests, failures and pods of the last wave and the HPA's replicas.
@@ -10,7 +10,7 @@ import { Budget, runLoad, Shopper } from '../e2e/harness/load.js';
 import { DEMO_HOST } from './demo-app.js';
 
 const seconds = Number(process.env.DEMO_LOAD_SECONDS ?? 180);
-const rps = Number(process.env.DEMO_LOAD_RPS ?? 80);
+const rps = Number(process.env.DEMO_LOAD_RPS ?? 120);
 const shoppers = Number(process.env.DEMO_LOAD_SHOPPERS ?? 16);
 const origin = process.env.DEMO_URL ?? 'http://127.0.0.1:38080';
 const namespace = process.env.DEMO_NAMESPACE ?? 'shop';
