@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { OperatorHandle } from '../src/operator.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import {
+  admitIngress,
   applyObj,
   childKey,
   children,
@@ -45,6 +46,7 @@ afterAll(async () => {
 describe('operator on a real API server', () => {
   it('takes examples/shop.yaml to Ready, and kubectl wait returns', async () => {
     applyObj(shop);
+    await admitIngress(ns, 'shop-web'); // as an Ingress controller would: ExposureReady waits for its address
     await eventually('Ready=True', () => condition(app(), 'Ready')?.status === 'True', {
       timeoutMs: 120_000,
     });
@@ -250,6 +252,7 @@ describe('upgrading an app whose credentials predate the Redis password', () => 
       }),
     });
     applyObj(example('shop.yaml', ns, 'legacy'));
+    await admitIngress(ns, 'legacy-web');
     await eventually('Ready', () => condition(getObj('sapp', ns, 'legacy'), 'Ready')?.status === 'True', {
       timeoutMs: 60_000,
     });

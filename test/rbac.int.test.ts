@@ -11,7 +11,7 @@ import YAML from 'yaml';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { rootLogger } from '../src/log.js';
 import { type OperatorHandle, startOperator } from '../src/operator.js';
-import { applyObj, condition, example, getObj } from './harness/apps.js';
+import { admitIngress, applyObj, condition, example, getObj } from './harness/apps.js';
 import { helmBinary, installChartRbac } from './harness/chart.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { FAST_LEADER_ELECTION, testConfig } from './harness/operator.js';
@@ -79,9 +79,10 @@ async function requestsByCode(op: OperatorHandle): Promise<Record<string, number
 
 const forbiddenLogLines = (logs: string[]) => logs.filter((l) => /forbidden|\b403\b/i.test(l));
 
-/** Applies examples/shop.yaml and waits for Ready; on timeout the error shows the conditions and the operator's warnings. */
+/** Applies examples/shop.yaml, admits its Ingress and waits for Ready; on timeout the error shows the conditions and the operator's warnings. */
 async function shopBecomesReady(appNs: string, logs: string[]) {
   applyObj(example('shop.yaml', appNs));
+  await admitIngress(appNs, 'shop-web'); // as an Ingress controller would: ExposureReady waits for its address
   try {
     await eventually(
       'shop Ready=True',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { OWNED_TYPES } from '../../src/kube/resources.js';
 import { REPO_ROOT, kubectl } from './cluster.js';
+import { eventually } from './wait.js';
 
 export type Obj = {
   apiVersion: string;
@@ -64,6 +65,22 @@ export function children(ns: string, instance: string): Obj[] {
 }
 
 export const childKey = (o: Obj) => `${o.kind}/${o.metadata.name}`;
+
+/**
+ * Plays the Ingress controller the local cluster lacks: once the Ingress exists, writes an address into its
+ * status through the status subresource, as a controller admitting it does (ExposureReady waits for it).
+ */
+export async function admitIngress(ns: string, name: string, ip = '192.0.2.10'): Promise<void> {
+  const status = JSON.stringify({ status: { loadBalancer: { ingress: [{ ip }] } } });
+  await eventually(
+    `Ingress ${name} admitted`,
+    () =>
+      kubectl(['-n', ns, 'patch', 'ingress', name, '--subresource=status', '--type=merge', '-p', status], {
+        allowFail: true,
+      }).code === 0,
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+}
 
 export const condition = (app: Obj | undefined, type: string) =>
   app?.status?.conditions?.find((c) => c.type === type);
