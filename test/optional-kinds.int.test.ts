@@ -155,9 +155,10 @@ describe('an app exposed through a Gateway', () => {
       () => getObj('httproute', gwNs, 'gw-web') as Route | undefined,
     );
     expect(route.spec.rules[0]!.sessionPersistence).toMatchObject({ type: 'Cookie' });
+    // No Gateway controller runs here: the route exists and waits for its Gateway to accept it.
     await eventually(
-      'ExposureReady True',
-      () => condition(getObj('scalableapp', gwNs, 'gw'), 'ExposureReady')?.status === 'True',
+      'ExposureReady WaitingForGateway',
+      () => condition(getObj('scalableapp', gwNs, 'gw'), 'ExposureReady')?.reason === 'WaitingForGateway',
     );
 
     kubectl(['-n', gwNs, 'delete', 'httproute', 'gw-web']);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildContext, TEST_CREDENTIALS } from '../../test/fixtures/build-context.js';
-import { type Modifier, withCache, withExposure, withShards } from '../../test/fixtures/scalable-app.js';
+import {
+  type Modifier,
+  withCache,
+  withCookieAffinity,
+  withExposure,
+  withShards,
+} from '../../test/fixtures/scalable-app.js';
 import type { ScalableApp } from '../api/v1alpha1/index.js';
 import { buildAll } from '../builders/index.js';
 import type { K8sObject } from '../builders/types.js';
@@ -91,6 +97,30 @@ describe('exposureCondition', () => {
     };
   }
   const exists = () => ({});
+  const GATEWAYS_PUBLIC = { name: 'public', namespace: 'gateways' };
+  const cond = (type: string, status: string, reason: string, message: string, observedGeneration = 1) => ({
+    type,
+    status,
+    reason,
+    message,
+    observedGeneration,
+  });
+  const accepted = cond('Accepted', 'True', 'Accepted', 'accepted');
+  const resolved = cond('ResolvedRefs', 'True', 'ResolvedRefs', 'resolved');
+  /** A status.parents[] entry, as a Gateway controller writes it. */
+  const parentStatus = (
+    parentRef: Record<string, string>,
+    ...conditions: Partial<ReturnType<typeof cond>>[]
+  ) => ({
+    parentRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', ...parentRef },
+    controllerName: 'example.test/gateway-controller',
+    conditions,
+  });
+  /** Every object exists; the HTTPRoute (of `generation`) carries these parent statuses. */
+  const route =
+    (parents: ReturnType<typeof parentStatus>[], generation = 1) =>
+    (o: K8sObject) =>
+      o.kind === 'HTTPRoute' ? { metadata: { generation }, status: { parents } } : {};
 
   it.each([
     {
@@ -122,9 +152,44 @@ describe('exposureCondition', () => {
       want: { status: 'True', reason: 'Exposed', message: 'Service LoadBalancer (round robin).' },
     },
     {
-      name: 'an Ingress that exists is Exposed, with the summary’s warnings appended',
+      name: 'an Ingress no controller has admitted (no address in its status) is WaitingForIngressController, naming the class',
+      mods: [withCookieAffinity('Ingress')],
+      live: (o: K8sObject) => (o.kind === 'Ingress' ? { spec: o.spec } : {}),
+      want: {
+        status: 'False',
+        reason: 'WaitingForIngressController',
+        message:
+          'Ingress shop-web has no address yet: waiting for the controller of IngressClass nginx to admit it.',
+      },
+    },
+    {
+      name: 'an Ingress without a class that no controller admitted says it waits for the default class, with the warnings',
       mods: [withExposure({ type: 'Ingress', sessionAffinity: 'ClientIP' })],
-      live: exists,
+      live: (o: K8sObject) => (o.kind === 'Ingress' ? { spec: o.spec, status: { loadBalancer: {} } } : {}),
+      want: {
+        status: 'False',
+        reason: 'WaitingForIngressController',
+        message: expect.stringMatching(
+          /^Ingress shop-web has no address yet: no ingressClassName, waiting for the controller of the cluster's default IngressClass to admit it\. Warning: sessionAffinity ClientIP behind an Ingress/,
+        ),
+      },
+    },
+    {
+      name: 'an Ingress whose class the API server defaulted names that class',
+      mods: [withExposure({ type: 'Ingress' })],
+      live: (o: K8sObject) => (o.kind === 'Ingress' ? { spec: { ingressClassName: 'traefik' } } : {}),
+      want: {
+        status: 'False',
+        reason: 'WaitingForIngressController',
+        message:
+          'Ingress shop-web has no address yet: waiting for the controller of IngressClass traefik to admit it.',
+      },
+    },
+    {
+      name: 'an Ingress with an address in its status is Exposed, with the summary’s warnings appended',
+      mods: [withExposure({ type: 'Ingress', sessionAffinity: 'ClientIP' })],
+      live: (o: K8sObject) =>
+        o.kind === 'Ingress' ? { status: { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } } } : {},
       want: {
         status: 'True',
         reason: 'Exposed',
@@ -133,8 +198,155 @@ describe('exposureCondition', () => {
         ),
       },
     },
+    {
+      name: 'an Ingress address given as a hostname counts too',
+      mods: [withCookieAffinity('Ingress')],
+      live: (o: K8sObject) =>
+        o.kind === 'Ingress' ? { status: { loadBalancer: { ingress: [{ hostname: 'localhost' }] } } } : {},
+      want: { status: 'True', reason: 'Exposed', message: expect.stringMatching(/^Ingress nginx/) },
+    },
+    {
+      name: 'an HTTPRoute no Gateway has reported on is WaitingForGateway, naming the Gateway',
+      mods: [withCookieAffinity('Gateway')],
+      live: (o: K8sObject) => (o.kind === 'HTTPRoute' ? { metadata: { generation: 1 } } : {}),
+      want: {
+        status: 'False',
+        reason: 'WaitingForGateway',
+        message: expect.stringMatching(
+          /^HTTPRoute shop-web: waiting for Gateway gateways\/public to accept it \(no status from its controller yet\)\. Warning: /,
+        ),
+      },
+    },
+    {
+      name: 'an HTTPRoute accepted only by another Gateway still waits for its own',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([parentStatus({ name: 'other', namespace: 'gateways' }, accepted, resolved)]),
+      want: { status: 'False', reason: 'WaitingForGateway' },
+    },
+    {
+      name: 'an HTTPRoute its Gateway accepted with every reference resolved is Exposed',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([parentStatus(GATEWAYS_PUBLIC, accepted, resolved)]),
+      want: {
+        status: 'True',
+        reason: 'Exposed',
+        message: expect.stringMatching(/^HTTPRoute on Gateway gateways\/public/),
+      },
+    },
+    {
+      name: 'a parent Gateway in the route’s own namespace matches whether the status names the namespace or not',
+      mods: [withExposure({ type: 'Gateway', gateway: { name: 'public', sectionName: 'http' } })],
+      live: route([
+        parentStatus({ name: 'public', namespace: 'shop', sectionName: 'http' }, accepted, resolved),
+      ]),
+      want: { status: 'True', reason: 'Exposed' },
+    },
+    {
+      name: 'a status entry for another listener (sectionName) of the same Gateway is not ours',
+      mods: [withExposure({ type: 'Gateway', gateway: { name: 'public', sectionName: 'http' } })],
+      live: route([parentStatus({ name: 'public', sectionName: 'https' }, accepted, resolved)]),
+      want: { status: 'False', reason: 'WaitingForGateway' },
+    },
+    {
+      name: 'a Gateway that refused the route (Accepted=False) gives its reason and message',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([
+        parentStatus(
+          GATEWAYS_PUBLIC,
+          cond('Accepted', 'False', 'NotAllowedByListeners', 'no listener allows routes from namespace shop'),
+          cond('ResolvedRefs', 'True', 'ResolvedRefs', ''),
+        ),
+      ]),
+      want: {
+        status: 'False',
+        reason: 'NotAllowedByListeners',
+        message: expect.stringMatching(
+          /^HTTPRoute shop-web: Gateway gateways\/public says Accepted=False \(NotAllowedByListeners\): no listener allows routes from namespace shop\. Warning: /,
+        ),
+      },
+    },
+    {
+      name: 'an accepted route whose backend is not resolved (ResolvedRefs=False) gives the Gateway’s reason',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([
+        parentStatus(
+          GATEWAYS_PUBLIC,
+          accepted,
+          cond('ResolvedRefs', 'False', 'BackendNotFound', 'Service shop-web not found.'),
+        ),
+      ]),
+      want: {
+        status: 'False',
+        reason: 'BackendNotFound',
+        message: expect.stringMatching(
+          /says ResolvedRefs=False \(BackendNotFound\): Service shop-web not found\./,
+        ),
+      },
+    },
+    {
+      name: 'a Gateway reason that is not a valid condition reason is replaced, and kept in the message',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([parentStatus(GATEWAYS_PUBLIC, cond('Accepted', 'False', 'no such listener!', 'oops'))]),
+      want: {
+        status: 'False',
+        reason: 'RouteNotAccepted',
+        message: expect.stringMatching(/says Accepted=False \(no such listener!\): oops\./),
+      },
+    },
+    {
+      name: 'an accepted route without ResolvedRefs yet waits for it',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([parentStatus(GATEWAYS_PUBLIC, accepted)]),
+      want: {
+        status: 'False',
+        reason: 'WaitingForGateway',
+        message: expect.stringMatching(
+          /^HTTPRoute shop-web: waiting for Gateway gateways\/public to report ResolvedRefs=True\./,
+        ),
+      },
+    },
+    {
+      name: 'conditions the Gateway wrote for an older generation of the route do not count',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([parentStatus(GATEWAYS_PUBLIC, accepted, resolved)], 2),
+      want: {
+        status: 'False',
+        reason: 'WaitingForGateway',
+        message: expect.stringMatching(
+          /^HTTPRoute shop-web: waiting for Gateway gateways\/public to report on generation 2 \(its status is of generation 1\)\./,
+        ),
+      },
+    },
+    {
+      name: 'conditions without an observedGeneration count as current (nothing tells otherwise)',
+      mods: [withCookieAffinity('Gateway')],
+      live: route(
+        [
+          parentStatus(
+            GATEWAYS_PUBLIC,
+            { type: 'Accepted', status: 'True', reason: 'Accepted', message: '' },
+            { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: '' },
+          ),
+        ],
+        3,
+      ),
+      want: { status: 'True', reason: 'Exposed' },
+    },
+    {
+      name: 'one parent entry accepting the route is enough when another controller refused it for the same Gateway',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([
+        parentStatus(GATEWAYS_PUBLIC, cond('Accepted', 'False', 'NoMatchingParent', 'not mine')),
+        parentStatus(GATEWAYS_PUBLIC, accepted, resolved),
+      ]),
+      want: { status: 'True', reason: 'Exposed' },
+    },
   ])('$name', ({ mods, live, want }) => {
-    expect(exposureCondition(input(mods, live))).toEqual({ type: 'ExposureReady', ...want });
+    expect(exposureCondition(input(mods, live))).toEqual({
+      type: 'ExposureReady',
+      message: expect.any(String),
+      ...want,
+    });
   });
 });
 
@@ -358,6 +570,18 @@ describe('computeStatus', () => {
     const status = statusOf([], { succeeded: false, failure });
     expect(status.observedGeneration).toBeUndefined();
     expect(types(status)).toMatchObject({ Ready: 'False ApplyFailed', Degraded: 'True ApplyFailed' });
+  });
+
+  it('an app whose Ingress no controller has admitted is not Ready and says what it waits for', () => {
+    const status = statusOf([withCookieAffinity('Ingress')]);
+    expect(types(status)).toMatchObject({
+      Ready: 'False ComponentsNotReady',
+      WebReady: 'True PodsReady',
+      ExposureReady: 'False WaitingForIngressController',
+    });
+    expect(status.conditions?.find((c) => c.type === 'Ready')?.message).toBe(
+      'ExposureReady: Ingress shop-web has no address yet: waiting for the controller of IngressClass nginx to admit it.',
+    );
   });
 
   it('a component the spec leaves out has no condition and no summary', () => {

@@ -4,6 +4,7 @@
 import type { ConditionType, ScalableApp, ScalableAppStatus } from '../api/v1alpha1/index.js';
 import { databaseEndpoints } from '../builders/database/index.js';
 import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
+import { GATEWAY_GROUP, type HTTPRoute, type ParentReference } from '../builders/exposure/httproute.js';
 import { COMPONENT_LABEL, ROLE_LABEL, SHARD_LABEL, selectorLabels } from '../builders/meta.js';
 import type { K8sObject } from '../builders/types.js';
 import type { Failure, LiveLookup } from './apply.js';
@@ -152,7 +153,12 @@ function failingOver(
   return of?.length ? { type, status: 'False', reason: 'FailingOver', message: of.join('; ') } : undefined;
 }
 
-/** The front door (Services of the web and exposure components, Ingress, HTTPRoute) exists and has an address. */
+/**
+ * Traffic can arrive: the front door (Services of the web and exposure components, Ingress, HTTPRoute) exists, and
+ * whoever carries traffic to it has taken it: a LoadBalancer Service has an address, an Ingress controller has
+ * admitted the Ingress (an address in its status), the parent Gateway has accepted the HTTPRoute with its
+ * references resolved. Until then False, saying what it waits for or, from the Gateway, why it refused.
+ */
 export function exposureCondition(input: Pick<StatusInput, 'desired' | 'live' | 'exposure'>): ConditionInput {
   const frontDoor = input.desired.filter(
     (o) =>
@@ -166,19 +172,14 @@ export function exposureCondition(input: Pick<StatusInput, 'desired' | 'live' | 
     return { type: 'ExposureReady', status: 'False', reason: 'Creating', message: `waiting for ${names}` };
   }
   const warnings = input.exposure.warnings.length ? ` Warning: ${input.exposure.warnings.join(' ')}` : '';
-  const lb = frontDoor.find(
-    (o) => o.kind === 'Service' && (o.spec as { type?: string } | undefined)?.type === 'LoadBalancer',
-  );
-  const address = lb
-    ? (input.live(lb) as { status?: { loadBalancer?: { ingress?: unknown[] } } } | undefined)?.status
-        ?.loadBalancer?.ingress?.length
-    : undefined;
-  if (lb && !address) {
+  const notTaken = frontDoor.map((o) => notCarrying(o, input.live(o) as LiveFrontDoor)).filter(isDefined);
+  if (notTaken.length) {
+    const message = notTaken.map((w) => w.message).join(' ');
     return {
       type: 'ExposureReady',
       status: 'False',
-      reason: 'WaitingForLoadBalancer',
-      message: `Service ${lb.metadata.name} has no load balancer address yet.${warnings}`,
+      reason: notTaken[0]!.reason,
+      message: `${message}${warnings}`,
     };
   }
   return {
@@ -187,6 +188,132 @@ export function exposureCondition(input: Pick<StatusInput, 'desired' | 'live' | 
     reason: 'Exposed',
     message: `${input.exposure.mechanism}.${warnings}`,
   };
+}
+
+/** What the front door's live objects may say about who carries their traffic. */
+interface LiveFrontDoor {
+  metadata?: { generation?: number };
+  spec?: { ingressClassName?: string };
+  status?: {
+    loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] };
+    parents?: RouteParentStatus[];
+  };
+}
+
+/** An entry of an HTTPRoute's status.parents, written by the controller of a parent Gateway. */
+interface RouteParentStatus {
+  parentRef?: { group?: string; kind?: string; name?: string; namespace?: string; sectionName?: string };
+  conditions?: {
+    type?: string;
+    status?: string;
+    reason?: string;
+    message?: string;
+    observedGeneration?: number;
+  }[];
+}
+
+type NotCarrying = { reason: string; message: string } | undefined;
+
+const isDefined = <T>(v: T | undefined): v is T => v !== undefined;
+
+const hasAddress = (live: LiveFrontDoor) =>
+  (live.status?.loadBalancer?.ingress ?? []).some((a) => a.ip || a.hostname);
+
+/** Why no traffic reaches this front-door object yet, or undefined when something carries it. */
+function notCarrying(desired: K8sObject, live: LiveFrontDoor): NotCarrying {
+  const name = desired.metadata.name;
+  switch (desired.kind) {
+    case 'Service':
+      return (desired.spec as { type?: string } | undefined)?.type === 'LoadBalancer' && !hasAddress(live)
+        ? { reason: 'WaitingForLoadBalancer', message: `Service ${name} has no load balancer address yet.` }
+        : undefined;
+    case 'Ingress':
+      return hasAddress(live) ? undefined : ingressNotAdmitted(desired, live);
+    case 'HTTPRoute':
+      return routeNotAccepted(desired, live);
+    default:
+      return undefined;
+  }
+}
+
+/** An Ingress no controller has admitted: which controller it waits for (the API server may default the class). */
+function ingressNotAdmitted(desired: K8sObject, live: LiveFrontDoor): NotCarrying {
+  const className =
+    live.spec?.ingressClassName ??
+    (desired.spec as { ingressClassName?: string } | undefined)?.ingressClassName;
+  const waitingFor = className
+    ? `waiting for the controller of IngressClass ${className} to admit it`
+    : "no ingressClassName, waiting for the controller of the cluster's default IngressClass to admit it";
+  return {
+    reason: 'WaitingForIngressController',
+    message: `Ingress ${desired.metadata.name} has no address yet: ${waitingFor}.`,
+  };
+}
+
+/** A condition reason as the API server accepts it (metav1.Condition). */
+const VALID_REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+const ROUTE_CONDITIONS = [
+  { type: 'Accepted', fallbackReason: 'RouteNotAccepted' },
+  { type: 'ResolvedRefs', fallbackReason: 'RefsNotResolved' },
+] as const;
+
+/**
+ * An HTTPRoute its parent Gateway has not accepted with every reference resolved (Gateway API route status: one
+ * entry per parent and controller). Another Gateway's entry does not count, nor one written for an older
+ * generation of the route. One entry accepting it is enough; else a refusal is reported with the Gateway's reason.
+ */
+function routeNotAccepted(desired: K8sObject, live: LiveFrontDoor): NotCarrying {
+  const route = desired as HTTPRoute;
+  const parent = route.spec.parentRefs[0]!;
+  const routeNamespace = route.metadata.namespace;
+  const gateway = `Gateway ${parent.namespace ?? routeNamespace}/${parent.name}`;
+  const waiting = (what: string) => ({
+    reason: 'WaitingForGateway',
+    message: `HTTPRoute ${route.metadata.name}: waiting for ${gateway} to ${what}.`,
+  });
+  const ours = (live.status?.parents ?? []).filter((p) => sameParent(p.parentRef, parent, routeNamespace));
+  if (ours.length === 0) return waiting('accept it (no status from its controller yet)');
+  const generation = live.metadata?.generation ?? 0;
+  const current = (p: RouteParentStatus) =>
+    (p.conditions ?? []).filter((c) => (c.observedGeneration ?? generation) >= generation); // unset: cannot tell
+  const isTrue = (p: RouteParentStatus, type: string) =>
+    current(p).some((c) => c.type === type && c.status === 'True');
+  if (ours.some((p) => ROUTE_CONDITIONS.every((c) => isTrue(p, c.type)))) return undefined;
+  for (const { type, fallbackReason } of ROUTE_CONDITIONS) {
+    const refusal = ours.flatMap(current).find((c) => c.type === type && c.status === 'False');
+    if (!refusal) continue;
+    const reason = refusal.reason ?? '';
+    return {
+      reason: VALID_REASON.test(reason) ? reason : fallbackReason,
+      message: `HTTPRoute ${route.metadata.name}: ${gateway} says ${type}=False (${reason})${why(refusal.message)}.`,
+    };
+  }
+  const reported = ours.flatMap((p) => p.conditions ?? []);
+  if (reported.length > 0 && ours.flatMap(current).length === 0) {
+    const seen = Math.max(...reported.map((c) => c.observedGeneration ?? 0)); // all set, all older
+    return waiting(`report on generation ${generation} (its status is of generation ${seen})`);
+  }
+  const unmet = ROUTE_CONDITIONS.filter((c) => !ours.some((p) => isTrue(p, c.type)));
+  return waiting(`report ${unmet.map((c) => `${c.type}=True`).join(' and ')}`);
+}
+
+/** A message from elsewhere, to end a sentence of ours. */
+const why = (message: string | undefined) => (message ? `: ${message.replace(/\.$/, '')}` : '');
+
+/** Whether a status entry's parentRef is the spec's parent (group, kind and namespace defaulted as the API does). */
+function sameParent(
+  ref: RouteParentStatus['parentRef'],
+  spec: ParentReference,
+  routeNamespace: string | undefined,
+): boolean {
+  return (
+    !!ref &&
+    (ref.group ?? GATEWAY_GROUP) === spec.group &&
+    (ref.kind ?? 'Gateway') === spec.kind &&
+    ref.name === spec.name &&
+    (ref.namespace ?? routeNamespace) === (spec.namespace ?? routeNamespace) &&
+    ref.sectionName === spec.sectionName
+  );
 }
 
 interface Summary {
