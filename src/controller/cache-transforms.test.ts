@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../builders/meta.js';
-import { DATA_TIER_POD, OWNED_TYPES, SCALABLE_APP } from '../kube/resources.js';
+import { DATA_TIER_POD, OPTIONAL_OWNED_TYPES, OWNED_TYPES, SCALABLE_APP } from '../kube/resources.js';
 import { LAST_APPLIED_ANNOTATION, cacheTransformFor } from './cache-transforms.js';
 import { drift } from './drift.js';
 
@@ -62,6 +62,47 @@ const pod = (): KubernetesObject & Record<string, unknown> => ({
 });
 
 const DEPLOYMENT = OWNED_TYPES.find((t) => t.kind === 'Deployment')!;
+const INGRESS = OWNED_TYPES.find((t) => t.kind === 'Ingress')!;
+const HTTP_ROUTE = OPTIONAL_OWNED_TYPES.find((t) => t.kind === 'HTTPRoute')!;
+
+/** An Ingress its controller admitted (the address ExposureReady waits for). */
+const ingress = (): KubernetesObject & Record<string, unknown> => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: {
+    name: 'shop-web',
+    namespace: 'shop',
+    resourceVersion: '9',
+    annotations: { [LAST_APPLIED_ANNOTATION]: '{}' },
+    managedFields: [ours, kubectl],
+  },
+  spec: { ingressClassName: 'traefik' },
+  status: { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } },
+});
+
+/** An HTTPRoute its Gateway accepted (the parent status ExposureReady waits for). */
+const httpRoute = (): KubernetesObject & Record<string, unknown> => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: {
+    name: 'shop-web',
+    namespace: 'shop',
+    generation: 2,
+    resourceVersion: '9',
+    annotations: { [LAST_APPLIED_ANNOTATION]: '{}' },
+    managedFields: [ours],
+  },
+  spec: { parentRefs: [{ name: 'public' }] },
+  status: {
+    parents: [
+      {
+        parentRef: { name: 'public' },
+        controllerName: 'example.test/gateway',
+        conditions: [{ type: 'Accepted', status: 'True', observedGeneration: 2 }],
+      },
+    ],
+  },
+});
 const path = (o: unknown, p: string) =>
   p.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown> | undefined)?.[k], o);
 
@@ -109,6 +150,20 @@ describe('cache transforms', () => {
         'status.hostIP',
         'status.containerStatuses',
       ],
+    },
+    {
+      kind: 'an owned Ingress (ExposureReady reads its address and class)',
+      type: INGRESS,
+      make: ingress,
+      kept: ['spec.ingressClassName', 'status.loadBalancer.ingress'],
+      dropped: [`metadata.annotations.${LAST_APPLIED_ANNOTATION}`],
+    },
+    {
+      kind: 'an owned HTTPRoute (ExposureReady reads its generation and parent statuses)',
+      type: HTTP_ROUTE,
+      make: httpRoute,
+      kept: ['metadata.generation', 'spec.parentRefs', 'status.parents'],
+      dropped: [`metadata.annotations.${LAST_APPLIED_ANNOTATION}`],
     },
   ])('$kind', ({ type, make, kept, dropped }) => {
     const original = make();

@@ -1,9 +1,11 @@
 // What the informer caches keep of each object: only what the controller reads (controller-runtime's cache
 // transforms, e.g. TransformStripManagedFields). Every kind loses kubectl's last-applied-configuration
 // annotation and the managedFields entries of other managers: drift detection (drift.ts, apply.ts) reads only
-// the entries of our own field manager, to find fields we own but no longer want. Data-tier Pods keep only what
-// the replication monitor and the event mapping read: identity, labels, annotations, owners, deletion, the pod
-// IP and the conditions.
+// the entries of our own field manager, to find fields we own but no longer want. Owned objects keep their
+// status: readiness and ExposureReady read it (a Deployment's ready replicas, the address an Ingress controller
+// wrote, the parent statuses a Gateway's controller wrote on an HTTPRoute). Data-tier Pods keep only what the
+// replication monitor and the event mapping read: identity, labels, annotations, owners, deletion, the pod IP
+// and the conditions.
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../builders/meta.js';
 import { DATA_TIER_POD, type ResourceType } from '../kube/resources.js';
