@@ -1,16 +1,33 @@
-// A free loopback TCP port, found by letting the kernel pick one.
+// Loopback TCP ports for the servers the tests start. Not port 0: the kernel hands those out of its ephemeral
+// range, where a port freed by a killed server can go to another suite's server or to any outgoing connection
+// before the server restarts on it (a Redis restarted on its port then answered with another suite's keys). Each
+// jest worker walks its own slice of 10000-17499, below the ephemeral range and the local clusters' ports, from a
+// random start, and never hands a port out twice; a port something already listens on is skipped.
 import { createServer } from 'node:net';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const BASE = 10_000;
+const SLICE = 500;
+const SLICES = 15;
+const worker = Number(process.env.JEST_WORKER_ID ?? 1);
+const sliceStart = BASE + ((worker - 1) % SLICES) * SLICE;
+let next = Math.floor(Math.random() * SLICE);
+let handedOut = 0;
+
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+
+export async function freePort(): Promise<number> {
+  while (handedOut < SLICE) {
+    const port = sliceStart + (next++ % SLICE);
+    handedOut++;
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port left in ${sliceStart}-${sliceStart + SLICE - 1} (jest worker ${worker})`);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
