@@ -93,6 +93,8 @@ onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
       note(`apply → Ready: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const ingress = getObj('ingress', ns, `${APP}-web`);
       expect((ingress?.spec as { ingressClassName?: string } | undefined)?.ingressClassName).toBe('traefik');
+      // Ready includes ExposureReady: Traefik admitted the Ingress (its ingressEndpoint address is in the status).
+      expect(ingress?.status).toMatchObject({ loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } });
       expect(pods(ns, webSelector).filter((p) => p.ready).length).toBeGreaterThanOrEqual(MIN_REPLICAS);
     },
     21 * 60_000,
