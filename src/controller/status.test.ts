@@ -294,6 +294,16 @@ describe('exposureCondition', () => {
       },
     },
     {
+      name: 'a Gateway’s long message is cut to 1,024 characters, so the status stays within the API’s limits',
+      mods: [withCookieAffinity('Gateway')],
+      live: route([parentStatus(GATEWAYS_PUBLIC, cond('Accepted', 'False', 'Invalid', 'x'.repeat(40_000)))]),
+      want: {
+        status: 'False',
+        reason: 'Invalid',
+        message: expect.stringMatching(/ \(Invalid\): x{1023}…\. Warning: /),
+      },
+    },
+    {
       name: 'an accepted route without ResolvedRefs yet waits for it',
       mods: [withCookieAffinity('Gateway')],
       live: route([parentStatus(GATEWAYS_PUBLIC, accepted)]),

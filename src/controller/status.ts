@@ -284,7 +284,7 @@ function routeNotAccepted(desired: K8sObject, live: LiveFrontDoor): NotCarrying 
     if (!refusal) continue;
     const reason = refusal.reason ?? '';
     return {
-      reason: VALID_REASON.test(reason) ? reason : fallbackReason,
+      reason: VALID_REASON.test(reason) && reason.length <= 1024 ? reason : fallbackReason,
       message: `HTTPRoute ${route.metadata.name}: ${gateway} says ${type}=False (${reason})${why(refusal.message)}.`,
     };
   }
@@ -297,8 +297,13 @@ function routeNotAccepted(desired: K8sObject, live: LiveFrontDoor): NotCarrying 
   return waiting(`report ${unmet.map((c) => `${c.type}=True`).join(' and ')}`);
 }
 
-/** A message from elsewhere, to end a sentence of ours. */
-const why = (message: string | undefined) => (message ? `: ${message.replace(/\.$/, '')}` : '');
+/** A message from elsewhere (up to 32,768 characters), cut to fit in a sentence of ours and the API's limits. */
+const QUOTED_MAX = 1024;
+const why = (message: string | undefined) => {
+  const m = message?.replace(/\.$/, '') ?? '';
+  if (!m) return '';
+  return `: ${m.length > QUOTED_MAX ? `${m.slice(0, QUOTED_MAX - 1)}…` : m}`;
+};
 
 /** Whether a status entry's parentRef is the spec's parent (group, kind and namespace defaulted as the API does). */
 function sameParent(
