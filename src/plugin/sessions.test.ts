@@ -61,4 +61,10 @@ describe('the mysql session script', () => {
     expect(MYSQL_SCRIPT).toContain('--defaults-extra-file=<(');
     expect(MYSQL_SCRIPT).not.toMatch(/--password|-p"|MYSQL_PWD/);
   });
+
+  it('is sent without its comments (kubectl exec shows it in ps), its code intact', () => {
+    expect(MYSQL_SCRIPT).not.toMatch(/^\s*#/m);
+    expect(MYSQL_SCRIPT).toMatch(/^set -eu$/m);
+    expect(MYSQL_SCRIPT).toMatch(/^exec "\$client" --defaults-extra-file=/m);
+  });
 });

@@ -25,8 +25,12 @@ export interface Session {
 export type MysqlUser = 'app' | 'root';
 export const MYSQL_USERS: readonly MysqlUser[] = ['app', 'root'];
 
-/** The script bash runs in the database container (mysql-session.sh, beside this module). */
-export const MYSQL_SCRIPT = readFileSync(new URL('./mysql-session.sh', import.meta.url), 'utf8');
+/** The script bash runs in the database container (mysql-session.sh, beside this module), without its comment
+ * lines: it is an argument of `kubectl exec`, which `ps` shows. */
+export const MYSQL_SCRIPT = readFileSync(new URL('./mysql-session.sh', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((line) => !/^\s*#/.test(line))
+  .join('\n');
 
 export const mysqlSession = (
   pod: string,
