@@ -42,7 +42,8 @@ KUBE_BIN_DIR="${SAPP_BIN_ROOT}/kubernetes-${KUBE_VERSION}"
 ETCD_BIN_DIR="${SAPP_BIN_ROOT}/etcd-${ETCD_VERSION}"
 KWOK_BIN_DIR="${SAPP_BIN_ROOT}/kwok-${KWOK_VERSION}"
 KWOK_STAGE_DIR="${KWOK_BIN_DIR}/stages"
-HELM_BIN_DIR="${SAPP_BIN_ROOT}/helm-${HELM_VERSION}"
+# -k8s: built with the default Kubernetes version of helm's own release builds (see build_helm).
+HELM_BIN_DIR="${SAPP_BIN_ROOT}/helm-${HELM_VERSION}-k8s"
 
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -300,8 +301,19 @@ build_helm() {
   fi
   start="$(now)"
   log "helm ${HELM_VERSION}: building"
+  # As helm's Makefile does: the Kubernetes version that client-only commands (`helm template`, lint) assume
+  # follows helm's client-go (v0.N → 1.N). Without it helm assumes v1.20.0, and a chart's kubeVersion
+  # constraint (>= 1.29) fails every `helm template`.
+  local mod minor minor_flags=""
+  mod="$(cd "$SAPP_BUILD_ROOT" && GOFLAGS=-mod=mod "$GO_BIN" mod download -json "helm.sh/helm/v3@${HELM_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  minor="$(sed -n 's#^[[:space:]]*k8s.io/client-go v0\.\([0-9]*\)\..*#\1#p' "$mod" | head -n1)"
+  [[ -n "$minor" ]] || die "could not read k8s.io/client-go's version from helm ${HELM_VERSION}'s go.mod"
+  local k8s
+  for k8s in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    minor_flags+=" -X ${k8s}.k8sVersionMajor=1 -X ${k8s}.k8sVersionMinor=${minor}"
+  done
   go_install_tool "$HELM_BIN_DIR" "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}" \
-    "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+    "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean${minor_flags}"
   report_time "helm ${HELM_VERSION}" "$start"
 }
 

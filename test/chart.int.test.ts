@@ -4,10 +4,11 @@
 // real `helm install` into a namespace that enforces the `restricted` Pod Security Standard (kwok runs the
 // pods, so the image need not exist), an upgrade, and an uninstall that leaves the CRD and ScalableApps alone.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
+import { clusterEnv, createNamespace, deleteNamespace, kubectl, REPO_ROOT } from './harness/cluster.js';
 import { applyObj, example, getObj, type Obj } from './harness/apps.js';
 import { CHART, helmBinary, helmTemplate, installChartRbac, run, type Run } from './harness/chart.js';
 import { eventually } from './harness/wait.js';
@@ -551,6 +552,44 @@ describe('RBAC when watching one namespace (watchNamespace: a Role there, nothin
       ['create', 'leases.coordination.k8s.io', appNs],
     ];
     expect(allowedOf(sa, more).map(show)).toEqual([]);
+  });
+});
+
+// ---- NOTES ------------------------------------------------------------------------------------------------------
+
+describe('NOTES: the first-app command works as printed when watchNamespace is set', () => {
+  it.each([
+    ['one watched namespace', (a: string, _b: string) => ['--set', `watchNamespace=${a}`]],
+    ['two watched namespaces', (a: string, b: string) => ['--set-json', `watchNamespace=["${a}","${b}"]`]],
+  ])('%s: the printed apply creates the shop in the first of them (server-side dry run)', (_name, values) => {
+    const appNs = namespace('chart-notes');
+    const other = namespace('chart-notes');
+    const r = helm([
+      'install',
+      `notes-${uid()}`,
+      CHART,
+      '--namespace',
+      namespace('chart-notes-rel'),
+      '--dry-run=client',
+      ...values(appNs, other),
+    ]);
+    expect(r.code).toBe(0);
+    const notes = r.stdout.slice(r.stdout.indexOf('NOTES:'));
+    const apply = notes
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.includes('examples/shop.yaml') && l.includes('kubectl apply'));
+    expect(apply).toBeDefined();
+    expect(notes).toContain(`kubectl wait -n ${appNs} --for=condition=Ready sapp/shop`);
+    const applied = spawnSync(
+      'bash',
+      ['-c', apply!.replace('kubectl apply', 'kubectl apply --dry-run=server -o json')],
+      { cwd: REPO_ROOT, env: { ...process.env, ...clusterEnv() }, encoding: 'utf8' },
+    );
+    expect(applied.stderr).toBe('');
+    expect(applied.status).toBe(0);
+    const obj = JSON.parse(applied.stdout) as Obj;
+    expect(obj).toMatchObject({ kind: 'ScalableApp', metadata: { name: 'shop', namespace: appNs } });
   });
 });
 
