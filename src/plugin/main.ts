@@ -3,7 +3,6 @@
 // kubectl-<name> on the PATH). A small dispatcher over the subcommands in commands.ts.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { renderCommand } from '../render.js';
 import {
   credentialsCommand,
   mysqlCommand,
@@ -43,6 +42,8 @@ const COMMANDS = {
 
 async function main([command, ...args]: string[]): Promise<number> {
   if (command === 'render') {
+    // Loaded only for render: the builders are most of the plugin's start-up time.
+    const { renderCommand } = await import('../render.js');
     return renderCommand(args, {
       readFile: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
       stdout: io.stdout,
