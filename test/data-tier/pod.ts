@@ -222,7 +222,9 @@ export class DatabasePod {
     const handedOver = readFileSync(join(this.imageBin, 'args'), 'utf8');
     if (handedOver !== 'mariadbd\n') throw new Error(`the entrypoint got ${handedOver}, not mariadbd`);
     const confD = this.local('/etc/mysql/conf.d');
+    // What the server's `!includedir` reads: the *.cnf files (conf.d also holds the operator's init-file SQL).
     const configFiles = readdirSync(confD)
+      .filter((f) => f.endsWith('.cnf'))
       .sort()
       .map((f) => readFileSync(join(confD, f), 'utf8'));
     const dataDir = this.local('/var/lib/mysql');
