@@ -24,7 +24,7 @@
 #   node / bridge sapp-cni0      198.18.1.1 (pods 198.18.1.0/24; kubelet :10250; API server proxy :6443)
 #   Services                     198.19.0.0/16 (kubernetes 198.19.0.1 → 198.18.1.1:6443 → 127.0.0.1:<api port>,
 #                                kube-dns 198.19.0.10); NodePorts only on 198.18.1.1
-#   Ingress (Traefik)            127.0.0.1:38080 on this machine (SAPP_NODE_INGRESS_PORT; SAPP_E2E_INGRESS_URL)
+#   Ingress, Gateway (Traefik)   127.0.0.1:38080 on this machine (SAPP_NODE_INGRESS_PORT; SAPP_E2E_INGRESS_URL)
 #   load-test clients            198.18.254.1-N, extra addresses of sapp-cni0 (SAPP_E2E_SOURCE_IPS)
 # Pods cannot be forwarded anywhere outside 198.18.0.0/15 (iptables chain SAPP-NODE-GUARD), CoreDNS has no
 # upstream resolver.
@@ -512,18 +512,32 @@ apply_addons() {
   apply_traefik
 }
 
-# Traefik, the Ingress controller (IngressClass traefik), on 127.0.0.1:${TRAEFIK_HOST_PORT} (e2e/node/traefik.yaml).
+# Traefik, the Ingress controller (IngressClass traefik) and Gateway (GatewayClass traefik, Gateway traefik/traefik),
+# on 127.0.0.1:${TRAEFIK_HOST_PORT} (e2e/node/traefik.yaml), after the Gateway API CRDs (experimental channel).
 TRAEFIK_HOST_PORT="${SAPP_NODE_INGRESS_PORT:-38080}"
+TRAEFIK_APPLIED="${NODE_DIR}/traefik.applied"
 traefik_ready() {
   [[ "$(kubectl_ -n traefik get deploy traefik -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" == 1 ]]
 }
-apply_traefik() {
+traefik_manifest() {
   local ref
   ref="$(bash "${HACK_DIR}/node-images.sh" list | awk '$1 == "traefik" {print $2}')"
   sed -e "s|@TRAEFIK_IMAGE@|${ref}|" -e "s|@TRAEFIK_VERSION@|${ref##*:}|" -e "s|@TRAEFIK_HOST_PORT@|${TRAEFIK_HOST_PORT}|g" \
-    "${REPO_ROOT}/e2e/node/traefik.yaml" |
-    kubectl_ apply --server-side --force-conflicts --field-manager=sapp-node -f - >/dev/null
+    "${REPO_ROOT}/e2e/node/traefik.yaml"
+}
+# Whether the add-on applied last is the current one (Ready, same manifest, same Gateway API version).
+traefik_current() {
+  traefik_ready && [[ -f "$TRAEFIK_APPLIED" ]] &&
+    [[ "$(cat "$TRAEFIK_APPLIED")" == "$({ traefik_manifest; bash "${HACK_DIR}/gateway-api.sh"; } | sha256sum)" ]]
+}
+apply_traefik() {
+  KUBECONFIG="$ADMIN_KUBECONFIG" PATH="$(dirname "$KUBECTL_BIN"):${PATH}" bash "${HACK_DIR}/gateway-api.sh" install
+  traefik_manifest | kubectl_ apply --server-side --force-conflicts --field-manager=sapp-node -f - >/dev/null
+  # A changed Deployment rolls out (Recreate): wait for it, not for the old pod's Ready.
+  kubectl_ -n traefik rollout status deploy/traefik --timeout=120s >/dev/null ||
+    die "Traefik did not become Ready (kubectl -n traefik logs deploy/traefik)"
   wait_for "Traefik Ready" 120 traefik_ready || die "Traefik did not become Ready (kubectl -n traefik logs deploy/traefik)"
+  { traefik_manifest; bash "${HACK_DIR}/gateway-api.sh"; } | sha256sum >"$TRAEFIK_APPLIED"
 }
 
 # ---- commands ---------------------------------------------------------------------------------------------------------------
@@ -538,8 +552,9 @@ cmd_up() {
   if [[ -f "$UP_MARKER" ]] && all_running && apiserver_ready && node_ready; then
     # The app images follow the working tree: re-import them when their sources changed.
     [[ "${SAPP_NODE_SKIP_IMAGES:-0}" == 1 ]] || bash "${HACK_DIR}/node-images.sh" import shop operator
-    # A node brought up before Traefik was one of its add-ons gets it now.
-    traefik_ready || { bash "${HACK_DIR}/node-images.sh" import traefik && apply_traefik; }
+    # A node brought up before Traefik (or its Gateway) was one of its add-ons, or with an older e2e/node/traefik.yaml,
+    # gets the current one now.
+    traefik_current || { bash "${HACK_DIR}/node-images.sh" import traefik && apply_traefik; }
     log "already up ($(($(now_ms) - t0)) ms); eval \"\$(hack/node.sh env)\""
     return 0
   fi
