@@ -27,6 +27,7 @@ const DIR = join(REPO_ROOT, '.local', `plugin-test-${process.pid}`);
 
 let ns: string;
 let controller: Controller;
+let client: KubeClient;
 
 /** Stands in for the SQL pass: the servers are fine; a demoted primary hands over to a replica with an address. */
 const simulatedPass: typeof groupPass = async (members, primary, _memory, _settings, _cfg, hooks) => {
@@ -81,9 +82,10 @@ beforeAll(async () => {
   mkdirSync(DIR, { recursive: true });
   const kubeConfig = loadKubeConfig(process.env.KUBECONFIG);
   const metrics = new Metrics();
+  client = new KubeClient(kubeConfig, { metrics });
   controller = new Controller({
     kubeConfig,
-    client: new KubeClient(kubeConfig, { metrics }),
+    client,
     log: pino({ level: process.env.SAPP_TEST_LOG_LEVEL ?? 'silent' }),
     metrics,
     concurrency: 2,
@@ -113,6 +115,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controller?.stop();
+  await client?.close();
   deleteNamespace(ns);
   rmSync(DIR, { recursive: true, force: true });
 });

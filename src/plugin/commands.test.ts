@@ -170,9 +170,18 @@ describe('kubectl sapp mysql', () => {
     expect(out.kubectl).toEqual([]);
   });
 
-  it('says the app has no database', async () => {
-    const { io } = harness({ app: app({}, {}), pods: [] });
+  it.each([
+    ['without a database', {}],
+    ['with database.enabled false', { database: { enabled: false } }],
+  ])('says an app %s has no database', async (_name, spec) => {
+    const { io } = harness({ app: app({}, spec), pods: [] });
     await expect(mysqlCommand(['shop'], io, '')).rejects.toThrow(new PluginError('shop has no database'));
+  });
+
+  it('takes a database without an enabled field as enabled (the CRD defaults it to true)', async () => {
+    const { io, out } = harness({ app: app({}, { database: { engine: 'mariadb' } }), pods: shopPods });
+    expect(await mysqlCommand(['shop'], io, '')).toBe(0);
+    expect(out.kubectl[0]![4]).toBe('shop-db-replica-0');
   });
 });
 

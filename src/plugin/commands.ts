@@ -111,8 +111,11 @@ export async function statusCommand(args: readonly string[], io: PluginIO, usage
   });
 }
 
-const hasDatabase = (app: LiveApp) => Boolean(app.spec?.database?.enabled ?? app.status?.database);
-const hasCache = (app: LiveApp) => Boolean(app.spec?.cache?.enabled ?? app.status?.cache);
+/** A component is enabled when the spec has it and does not say `enabled: false` (the CRD defaults it to true). */
+const enabled = (component: { enabled?: boolean } | undefined) =>
+  component !== undefined && component.enabled !== false;
+const hasDatabase = (app: LiveApp) => enabled(app.spec?.database);
+const hasCache = (app: LiveApp) => enabled(app.spec?.cache);
 
 export async function credentialsCommand(
   args: readonly string[],
