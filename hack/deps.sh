@@ -9,6 +9,8 @@ APT_PACKAGES=(openssl ca-certificates curl git make jq)
 APT_PACKAGES+=(mariadb-server mariadb-client redis-server strace)
 # The e2e smoke test's load balancer (cookie stickiness in front of two shop instances).
 APT_PACKAGES+=(haproxy)
+# The browser e2e test's headless browser (driven by the playwright-core dev dependency): `hack/deps.sh e2e` only.
+if [[ "${1:-}" == e2e ]]; then APT_PACKAGES+=(chromium); fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -8,6 +8,6 @@ if command -v kind >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   exec bash e2e/kind/run.sh
 fi
 echo "e2e: no working Docker engine or kind: running on the local real node (hack/node.sh)"
-bash hack/deps.sh
+bash hack/deps.sh e2e
 bash hack/node.sh up
 exec node --experimental-vm-modules node_modules/jest/bin/jest.js -c e2e/jest.config.js --runInBand
