@@ -21,7 +21,8 @@ Commands:
 
 Options of every command over an app:
 ${CLUSTER_FLAGS}
-Run kubectl sapp <command> --help for a command's own options.
+Run kubectl sapp <command> --help for a command's own options. mysql and redis run $KUBECTL (default: kubectl
+on the PATH) for the session.
 `;
 
 const USAGES = {
