@@ -12,7 +12,7 @@
 #   hack/node-images.sh --print-env         export lines with the references (SAPP_E2E_*_IMAGE)
 #   hack/node-images.sh purge               remove the archives, rootfs cache and buildah storage
 #
-# IMAGE: pause coredns metrics-server traefik mariadb redis shop operator
+# IMAGE: pause coredns metrics-server traefik mariadb redis shop operator agnhost
 #   pause           the pod sandbox, from e2e/node/images/pause (Go)
 #   coredns         CoreDNS ${COREDNS_VERSION} (go install), static, on an empty rootfs
 #   metrics-server  metrics-server ${METRICS_SERVER_VERSION} (go install), static, on an empty rootfs
@@ -22,6 +22,9 @@
 #   redis           Debian bookworm's redis-server (7.0)
 #   shop            examples/shop-app (tsc + production node_modules) on Debian + Node 24, as scalable-shop:<v>
 #   operator        the operator (tsc + assets + production node_modules) as scalable-app-operator:<v>
+#   agnhost         Kubernetes' test server (test/images/agnhost of the node's Kubernetes version, static, root
+#                   like upstream's), under upstream's name registry.k8s.io/e2e-test-images/agnhost:<its VERSION>,
+#                   so that examples/minimal.yaml runs unchanged (e2e/examples.e2e.test.ts imports it)
 # The shop and operator images are rebuilt when their sources change (a hash of the inputs keys the archive).
 #
 # Environment: SAPP_CACHE_DIR (default ~/.cache/scalable-app-operator), SAPP_NODE_ROOT (default
@@ -50,9 +53,13 @@ BUILDAH_RUNROOT="/run/sapp-node/buildah"
 CONTAINERD_ADDRESS="${CONTAINERD_ADDRESS:-/run/sapp-node/containerd/containerd.sock}"
 
 SHOP_VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "${REPO_ROOT}/examples/shop-app/package.json" | head -n1)"
+# agnhost is built from the Kubernetes source that hack/build-binaries.sh builds the node from; its version is the
+# VERSION file beside its source (the tag upstream publishes it under).
+KUBE_VERSION="$(sed -n 's/^KUBE_VERSION="\(.*\)"$/\1/p' "${HACK_DIR}/build-binaries.sh")"
+AGNHOST_VERSION="2.59"
 OPERATOR_VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "${REPO_ROOT}/package.json" | head -n1)"
 
-ALL_IMAGES=(pause coredns metrics-server traefik mariadb redis shop operator)
+ALL_IMAGES=(pause coredns metrics-server traefik mariadb redis shop operator agnhost)
 
 log() { printf '[node-images] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -68,6 +75,7 @@ image_ref() {
     redis) echo "localhost/sapp/redis:7.0-${DEBIAN_SUITE}" ;;
     shop) echo "docker.io/library/scalable-shop:${SHOP_VERSION}" ;;
     operator) echo "docker.io/library/scalable-app-operator:${OPERATOR_VERSION}" ;;
+    agnhost) echo "registry.k8s.io/e2e-test-images/agnhost:${AGNHOST_VERSION}" ;;
     *) die "unknown image '$1' (${ALL_IMAGES[*]})" ;;
   esac
 }
@@ -102,6 +110,7 @@ image_key() {
     coredns) echo "coredns ${COREDNS_VERSION}" | key_of ;;
     metrics-server) echo "metrics-server ${METRICS_SERVER_VERSION}" | key_of ;;
     traefik) echo "traefik ${TRAEFIK_VERSION}" | key_of ;;
+    agnhost) { echo "agnhost ${KUBE_VERSION} ${AGNHOST_VERSION}"; sed -n '/^build_agnhost()/,/^}/p' "$0"; } | key_of ;;
     mariadb) { echo "rootfs ${ROOTFS_REVISION}"; cat "${IMAGES_SRC}/mariadb/"*; sed -n '/^build_mariadb()/,/^}/p' "$0"; } | key_of ;;
     redis) { echo "rootfs ${ROOTFS_REVISION}"; sed -n '/^build_redis()/,/^}/p' "$0"; } | key_of ;;
     shop)
@@ -510,6 +519,41 @@ build_operator() {
   rm -rf "$tmp"
 }
 
+# Kubernetes' agnhost, built in a copy of hack/build-binaries.sh's wrapper module for k8s.io/kubernetes (its Go
+# build cache makes this seconds once the node's binaries are built; go.sum gains agnhost's few extra modules).
+build_agnhost() {
+  local go src dir tmp ctr mnt
+  go="$(find_go)"
+  src="$("$go" env GOMODCACHE)/k8s.io/kubernetes@${KUBE_VERSION}/test/images/agnhost"
+  [[ -f "${SAPP_CACHE_DIR}/build/kubernetes-${KUBE_VERSION}/go.mod" ]] ||
+    bash "${HACK_DIR}/build-binaries.sh" kubernetes >&2
+  [[ "$(cat "$src/VERSION" 2>/dev/null)" == "$AGNHOST_VERSION" ]] ||
+    die "agnhost of Kubernetes ${KUBE_VERSION} is $(cat "$src/VERSION" 2>/dev/null || echo missing), not ${AGNHOST_VERSION}: update AGNHOST_VERSION and examples/minimal.yaml"
+  dir="${SAPP_CACHE_DIR}/build/agnhost-${KUBE_VERSION}"
+  mkdir -p "$dir"
+  sed 's#^module .*#module sapp.local/agnhost-build#' "${SAPP_CACHE_DIR}/build/kubernetes-${KUBE_VERSION}/go.mod" >"$dir/go.mod"
+  cp -f "${SAPP_CACHE_DIR}/build/kubernetes-${KUBE_VERSION}/go.sum" "$dir/go.sum" 2>/dev/null || true
+  tmp="$(mktemp -d)"
+  go_progress agnhost "$(now)" &
+  local ticker=$!
+  if ! (cd "$dir" && CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off GOFLAGS="-buildvcs=false -mod=mod" \
+    nice -n 10 "$go" build -trimpath -ldflags "-s -w" -o "$tmp/agnhost" k8s.io/kubernetes/test/images/agnhost) >&2; then
+    kill "$ticker" 2>/dev/null || true
+    rm -rf "$tmp"
+    die "go build agnhost failed"
+  fi
+  kill "$ticker" 2>/dev/null || true
+  ctr="$(new_container scratch)"
+  mnt="$(buildah_ mount "$ctr")"
+  mkdir -p "$mnt/tmp" && chmod 1777 "$mnt/tmp"
+  install -m 0755 "$tmp/agnhost" "$mnt/agnhost"
+  # As upstream: entrypoint /agnhost, CMD pause, no USER (root; a pod under runAsNonRoot must name a runAsUser).
+  buildah_ config --entrypoint '["/agnhost"]' --cmd '["pause"]' --port 8080 \
+    --label "org.opencontainers.image.source=scalable-app-operator/hack/node-images.sh" "$ctr"
+  commit_archive agnhost "$ctr"
+  rm -rf "$tmp"
+}
+
 build_one() {
   local name="$1" out start
   out="$(archive_of "$name")"
@@ -528,6 +572,7 @@ build_one() {
     redis) build_redis ;;
     shop) build_shop ;;
     operator) build_operator ;;
+    agnhost) build_agnhost ;;
   esac
   log "${name}: $(du -h "$out" | cut -f1) in $(($(now) - start)) s"
 }
