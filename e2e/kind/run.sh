@@ -58,7 +58,7 @@ export PATH="${REPO_ROOT}/node_modules/.bin:${PATH}:${GOBIN_DIR}"
 # ---- tools ----------------------------------------------------------------------------------------------------
 command -v docker >/dev/null || die "docker is required (kind runs its nodes as Docker containers)"
 docker info >/dev/null 2>&1 || die "the Docker daemon is not reachable (docker info failed)"
-command -v node >/dev/null || die "Node 24 is required (npm ci installs it as node_modules/.bin/node)"
+command -v node >/dev/null || die "Node 24 is required (npm install installs it as node_modules/.bin/node)"
 if ! command -v kind >/dev/null || [[ "$(kind version 2>/dev/null | awk '{print $2}')" != "$KIND_VERSION" ]]; then
   command -v go >/dev/null || die "kind ${KIND_VERSION} is not installed and Go is not available to install it"
   log "installing kind ${KIND_VERSION} (go install)"
@@ -76,7 +76,8 @@ if command -v helm >/dev/null; then HELM="$(command -v helm)"; else HELM="$(bash
 if [[ "${SAPP_E2E_SKIP_K6:-0}" != 1 ]]; then
   command -v k6 >/dev/null || die "k6 is required for the load step (https://grafana.com/docs/k6/latest/set-up/install-k6/), or set SAPP_E2E_SKIP_K6=1"
 fi
-[[ -d node_modules/jest ]] || { log "npm ci"; npm ci --no-audit --no-fund; }
+# Not `npm ci`, which rejects this lock file (README, Stack decisions).
+[[ -d node_modules/jest ]] || { log "npm install --no-save"; npm install --no-save --no-audit --no-fund; }
 
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
