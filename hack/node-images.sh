@@ -10,6 +10,7 @@
 #   hack/node-images.sh import [IMAGE...]   build, then import into containerd (the node must be up)
 #   hack/node-images.sh list                image names, references and archive files
 #   hack/node-images.sh --print-env         export lines with the references (SAPP_E2E_*_IMAGE)
+#   hack/node-images.sh dockerfile IMAGE    what `buildah bud` gets for shop/operator (file, build args, inputs)
 #   hack/node-images.sh purge               remove the archives, rootfs cache and buildah storage
 #
 # IMAGE: pause coredns metrics-server traefik mariadb redis shop operator agnhost
@@ -20,12 +21,15 @@
 #   mariadb         Debian bookworm's mariadb-server (10.11) + a docker-entrypoint.sh compatible with the
 #                   official image's first-start contract (e2e/node/images/mariadb)
 #   redis           Debian bookworm's redis-server (7.0)
-#   shop            examples/shop-app (tsc + production node_modules) on Debian + Node 24, as scalable-shop:<v>
-#   operator        the operator (tsc + assets + production node_modules) as scalable-app-operator:<v>
+#   shop            examples/shop-app/Dockerfile (buildah bud), as scalable-shop:<v>
+#   operator        the repository's Dockerfile (buildah bud), as scalable-app-operator:<v>
+#                   Both with base images built here (Debian + Node 24 from npm; see node_base and node_build)
+#                   passed as the Dockerfiles' build arguments; their `npm install` steps use the npm registry.
 #   agnhost         Kubernetes' test server (test/images/agnhost of the node's Kubernetes version, static, root
 #                   like upstream's), under upstream's name registry.k8s.io/e2e-test-images/agnhost:<its VERSION>,
 #                   so that examples/minimal.yaml runs unchanged (e2e/examples.e2e.test.ts imports it)
-# The shop and operator images are rebuilt when their sources change (a hash of the inputs keys the archive).
+# The shop and operator images are rebuilt when their Dockerfile or build context changes (a hash of the inputs
+# keys the archive).
 #
 # Environment: SAPP_CACHE_DIR (default ~/.cache/scalable-app-operator), SAPP_NODE_ROOT (default
 # /var/lib/sapp-node: buildah storage), CONTAINERD_ADDRESS (import; default the node's socket),
@@ -100,8 +104,9 @@ buildah_() {
 # hash of files/strings on stdin → 16 hex digits
 key_of() { sha256sum | cut -c1-16; }
 
-hash_tree() { # paths... (files or dirs, relative to the repo) → content hash
-  (cd "$REPO_ROOT" && find "$@" -type f ! -path '*/node_modules/*' -print0 | sort -z | xargs -0 sha256sum) | key_of
+hash_tree() { # paths... (files or dirs, relative to the repo) → content hash, without what .dockerignore drops
+  (cd "$REPO_ROOT" && find "$@" -type f ! -path '*/node_modules/*' ! -name '*.test.ts' ! -path '*/__snapshots__/*' \
+    -print0 | sort -z | xargs -0 sha256sum) | key_of
 }
 
 image_key() {
@@ -113,12 +118,8 @@ image_key() {
     agnhost) { echo "agnhost ${KUBE_VERSION} ${AGNHOST_VERSION}"; sed -n '/^build_agnhost()/,/^}/p' "$0"; } | key_of ;;
     mariadb) { echo "rootfs ${ROOTFS_REVISION}"; cat "${IMAGES_SRC}/mariadb/"*; sed -n '/^build_mariadb()/,/^}/p' "$0"; } | key_of ;;
     redis) { echo "rootfs ${ROOTFS_REVISION}"; sed -n '/^build_redis()/,/^}/p' "$0"; } | key_of ;;
-    shop)
-      { echo "rootfs ${ROOTFS_REVISION}"; node_binary_version; hash_tree examples/shop-app/src examples/shop-app/package.json \
-        examples/shop-app/tsconfig.json package-lock.json; sed -n '/^build_shop()/,/^}/p' "$0"; } | key_of ;;
-    operator)
-      { echo "rootfs ${ROOTFS_REVISION}"; node_binary_version; hash_tree src package.json package-lock.json tsconfig.json \
-        tsconfig.build.json; sed -n '/^build_operator()/,/^}/p' "$0"; } | key_of ;;
+    # The plan names the base images' tags (Node, npm, rootfs revision) and the inputs; see dockerfile_plan.
+    shop | operator) dockerfile_key "$1" ;;
   esac
 }
 
@@ -179,10 +180,15 @@ set_uid_999() { # rootfs user
 
 # commit_archive NAME CONTAINER: commit the working container as the image's reference and save the archive.
 commit_archive() {
-  local name="$1" ctr="$2" ref out
+  buildah_ commit --quiet --format docker --rm "$2" "$(image_ref "$1")" >/dev/null
+  save_archive "$1"
+}
+
+# save_archive NAME: the image's reference in buildah's storage → its docker-archive file (then untagged).
+save_archive() {
+  local name="$1" ref out
   ref="$(image_ref "$name")"
   out="$(archive_of "$name")"
-  buildah_ commit --quiet --format docker --rm "$ctr" "$ref" >/dev/null
   rm -f "${out}.tmp"
   buildah_ push --quiet "$ref" "docker-archive:${out}.tmp:${ref}" >/dev/null
   # The archive is the cache; vfs storage would keep a second full copy of every layer.
@@ -441,13 +447,36 @@ build_redis() {
   commit_archive redis "$ctr"
 }
 
-# The Debian + Node 24 base of the shop and the operator, kept in buildah's storage (not an archive).
+# ---- the shop and the operator: the repository's Dockerfiles, built with `buildah bud` --------------------------
+#
+# The Dockerfiles name their base images by build arguments (defaults: the public node:24 images). Here both are
+# built on this machine and kept in buildah's storage (not archives):
+#   node-base   the runtime base (BASE_IMAGE): Debian minbase + Node 24 (the npm package `node`) + the `node` user
+#   node-build  the build stages' image (BUILD_IMAGE, the shop's NODE_IMAGE): node-base + npm ${NPM_VERSION}, run as
+#               root with NODE_ENV unset like the official image, and npm configured with this machine's registry
+#               and CA bundle (the build stages' `npm install` reaches the registry the way npm on this machine does)
 NODE_BASE_REF="localhost/sapp/node-base"
+NODE_BUILD_REF="localhost/sapp/node-build"
+NPM_VERSION="11.19.1"
+
+node_base_ref() { echo "${NODE_BASE_REF}:$(node_binary_version)-r${ROOTFS_REVISION}"; }
+
+# What the build image takes from this machine: its npm registry and CA bundle (a change makes a new tag).
+npm_registry() { npm config get registry 2>/dev/null || echo "https://registry.npmjs.org/"; }
+node_build_ref() {
+  local conf
+  conf="$({ npm_registry; cat /etc/ssl/certs/ca-certificates.crt; sed -n '/^node_build()/,/^}/p' "$0"; } | key_of | cut -c1-8)"
+  echo "${NODE_BUILD_REF}:$(node_binary_version)-npm${NPM_VERSION}-r${ROOTFS_REVISION}-${conf}"
+}
+
+have_image() { buildah_ inspect --type image "$1" >/dev/null 2>&1; }
+
 node_base() {
-  local tag tar ctr mnt
-  tag="$(node_binary_version)-r${ROOTFS_REVISION}"
-  if buildah_ inspect --type image "${NODE_BASE_REF}:${tag}" >/dev/null 2>&1; then echo "${NODE_BASE_REF}:${tag}"; return 0; fi
+  local ref tar ctr mnt
+  ref="$(node_base_ref)"
+  if have_image "$ref"; then echo "$ref"; return 0; fi
   [[ -x "$NODE_BIN" ]] || die "no Node binary at ${NODE_BIN} (npm install: the \`node\` package)"
+  log "base image ${ref}: Debian minbase + Node $(node_binary_version)"
   tar="$(rootfs base "")"
   ctr="$(container_from_rootfs "$tar")"
   mnt="$(buildah_ mount "$ctr")"
@@ -459,65 +488,122 @@ node_base() {
   strip --strip-debug -o "$mnt/usr/local/bin/node" "$NODE_BIN"
   chmod 0755 "$mnt/usr/local/bin/node"
   buildah_ config --env NODE_ENV=production --user 1000:1000 "$ctr" >/dev/null
-  buildah_ commit --quiet --format docker --rm "$ctr" "${NODE_BASE_REF}:${tag}" >/dev/null
-  echo "${NODE_BASE_REF}:${tag}"
+  buildah_ commit --quiet --format docker --rm "$ctr" "$ref" >/dev/null
+  echo "$ref"
 }
 
-# npm_production DIR [npm args...]: production node_modules for package.json/package-lock.json copied into DIR.
-npm_production() {
-  local dir="$1"
-  shift
-  # `npm ci` first; where the lock file is not in sync for a partial install (or this machine's registry mirror
-  # lacks platform-specific optional packages the lock names), `npm install --no-save` (as hack/deps.sh does).
-  if ! (cd "$dir" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error "$@" >"$dir/npm-ci.log" 2>&1); then
-    log "npm ci refused ($(grep -m1 -oE 'can only install[^.]*|code E[A-Z]+' "$dir/npm-ci.log" || echo 'see npm log')); npm install --no-save"
-    (cd "$dir" && npm install --no-save --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error "$@" >&2)
+node_build() {
+  local base ref tgz ctr mnt
+  base="$(node_base)"
+  ref="$(node_build_ref)"
+  if have_image "$ref"; then echo "$ref"; return 0; fi
+  log "base image ${ref}: node-base + npm ${NPM_VERSION}"
+  tgz="${IMG_CACHE}/npm-${NPM_VERSION}.tgz"
+  if [[ ! -f "$tgz" ]]; then
+    (cd "$IMG_CACHE" && npm pack --silent "npm@${NPM_VERSION}" >/dev/null) || die "npm pack npm@${NPM_VERSION} failed"
   fi
-  rm -f "$dir/npm-ci.log"
+  ctr="$(new_container "$base")"
+  mnt="$(buildah_ mount "$ctr")"
+  # npm's tarball bundles its dependencies; laid out as the official images have it.
+  mkdir -p "$mnt/usr/local/lib/node_modules/npm" "$mnt/usr/local/etc"
+  tar -xzf "$tgz" -C "$mnt/usr/local/lib/node_modules/npm" --strip-components=1 --no-same-owner
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$mnt/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$mnt/usr/local/bin/npx"
+  install -m 0644 /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/ca-certificates.crt"
+  printf 'registry=%s\ncafile=/etc/ssl/certs/ca-certificates.crt\nupdate-notifier=false\n' "$(npm_registry)" \
+    >"$mnt/usr/local/etc/npmrc"
+  buildah_ config --env NODE_ENV- --user 0:0 "$ctr" >/dev/null
+  buildah_ commit --quiet --format docker --rm "$ctr" "$ref" >/dev/null
+  echo "$ref"
 }
 
-build_shop() {
-  local base tmp ctr
-  base="$(node_base)"
-  tmp="$(mktemp -d)"
-  log "shop: tsc and production node_modules"
-  "${REPO_ROOT}/node_modules/.bin/tsc" -p "${REPO_ROOT}/examples/shop-app/tsconfig.json" --outDir "$tmp/app/examples/shop-app/dist"
-  cp "${REPO_ROOT}/package.json" "${REPO_ROOT}/package-lock.json" "$tmp/app/"
-  cp "${REPO_ROOT}/examples/shop-app/package.json" "$tmp/app/examples/shop-app/"
-  npm_production "$tmp/app" --workspace examples/shop-app
-  mkdir -p "$tmp/app/examples/shop-app/node_modules"
-  rm -f "$tmp/app/package-lock.json"
-  ctr="$(new_container "$base")"
-  buildah_ copy --quiet --chown 0:0 "$ctr" "$tmp/app" /app >/dev/null
-  buildah_ config --workingdir /app/examples/shop-app --env PORT=8080 --port 8080 --user 1000:1000 \
-    --entrypoint '[]' --cmd '["node", "dist/server.js"]' "$ctr"
-  commit_archive shop "$ctr"
-  rm -rf "$tmp"
+# What `buildah bud` gets for IMAGE (shop, operator), one "key value" a line: the Dockerfile, its ignore file, the
+# build arguments, and the inputs whose content keys the archive (the build context the ignore file lets in, the
+# Dockerfile itself). `hack/node-images.sh dockerfile IMAGE` prints it; scripts/dockerfile.test.ts checks it.
+dockerfile_plan() {
+  local base build i
+  base="$(node_base_ref)"
+  build="$(node_build_ref)"
+  case "$1" in
+    operator)
+      printf 'file Dockerfile\nignorefile .dockerignore\n'
+      printf 'build-arg BUILD_IMAGE=%s\nbuild-arg BASE_IMAGE=%s\n' "$build" "$base"
+      for i in Dockerfile .dockerignore package.json package-lock.json tsconfig.json tsconfig.build.json \
+        scripts/copy-assets.ts src examples/shop-app/package.json; do echo "input $i"; done
+      ;;
+    shop)
+      printf 'file examples/shop-app/Dockerfile\nignorefile examples/shop-app/Dockerfile.dockerignore\n'
+      printf 'build-arg NODE_IMAGE=%s\nbuild-arg BASE_IMAGE=%s\n' "$build" "$base"
+      for i in examples/shop-app/Dockerfile examples/shop-app/Dockerfile.dockerignore package.json package-lock.json \
+        examples/shop-app/package.json examples/shop-app/tsconfig.json examples/shop-app/src; do echo "input $i"; done
+      ;;
+    *) die "no Dockerfile for '$1' (operator, shop)" ;;
+  esac
 }
 
-build_operator() {
-  local base tmp ctr rel
-  base="$(node_base)"
-  tmp="$(mktemp -d)"
-  log "operator: tsc, assets and production node_modules"
-  "${REPO_ROOT}/node_modules/.bin/tsc" -p "${REPO_ROOT}/tsconfig.build.json" --outDir "$tmp/app/dist"
-  # Non-TypeScript files of src/ (scripts, SQL, configs) next to the JavaScript, as scripts/copy-assets.ts does.
-  while IFS= read -r -d '' rel; do
-    mkdir -p "$tmp/app/dist/$(dirname "$rel")"
-    cp "${REPO_ROOT}/${rel}" "$tmp/app/dist/${rel}"
-  done < <(cd "$REPO_ROOT" && find src -type f ! -name '*.ts' ! -name '*.snap' ! -path '*/__snapshots__/*' -print0)
-  [[ -f "$tmp/app/dist/src/cli.js" ]] || die "tsc did not produce dist/src/cli.js"
-  cp "${REPO_ROOT}/package.json" "${REPO_ROOT}/package-lock.json" "$tmp/app/"
-  mkdir -p "$tmp/app/examples/shop-app" && cp "${REPO_ROOT}/examples/shop-app/package.json" "$tmp/app/examples/shop-app/"
-  npm_production "$tmp/app" --workspaces=false
-  rm -rf "$tmp/app/examples" "$tmp/app/package-lock.json"
-  ctr="$(new_container "$base")"
-  buildah_ copy --quiet --chown 0:0 "$ctr" "$tmp/app" /app >/dev/null
-  buildah_ config --workingdir /app --port 8080 --user 1000:1000 --entrypoint '[]' \
-    --cmd '["node", "--max-semi-space-size=2", "dist/src/cli.js", "start"]' "$ctr"
-  commit_archive operator "$ctr"
-  rm -rf "$tmp"
+plan_values() { dockerfile_plan "$1" | sed -n "s/^$2 //p"; } # IMAGE KEY → its values, one a line
+
+dockerfile_key() {
+  local inputs
+  mapfile -t inputs < <(plan_values "$1" input)
+  { dockerfile_plan "$1"; hash_tree "${inputs[@]}"; sed -n '/^dockerfile_build()/,/^}/p' "$0"; } | key_of
 }
+
+# buildah bud of IMAGE's Dockerfile (context: the repository root) after building the base images; a line for
+# every step as it starts and every 30 s while one runs, the whole output in the build log.
+dockerfile_build() {
+  local name="$1" file ignorefile out start ticker args=() a
+  file="$(plan_values "$name" file)"
+  ignorefile="$(plan_values "$name" ignorefile)"
+  node_build >/dev/null
+  while IFS= read -r a; do args+=(--build-arg "$a"); done < <(plan_values "$name" build-arg)
+  out="${IMG_CACHE}/${name}-bud.log"
+  start="$(now)"
+  log "${name}: buildah bud -f ${file} (${args[*]})"
+  bud_progress "$name" "$out" "$start" "$(dockerfile_steps "${REPO_ROOT}/${file}")" &
+  ticker=$!
+  # --network host: the build stages' `npm install` needs the registry, and the node's CNI is left alone. npm's
+  # download cache (root's ~/.npm in the build stages) is a directory of the per-user cache mounted into every RUN
+  # step: a rebuild downloads nothing already fetched; the image does not contain it.
+  mkdir -p "${IMG_CACHE}/npm-cache"
+  # Niced (its RUN steps inherit it): the tests of others share these cores.
+  if ! (cd "$REPO_ROOT" && renice -n 10 -p "$BASHPID" >/dev/null && buildah_ bud --file "$file" --ignorefile "$ignorefile" \
+    --pull-never --network host --format docker --layers=false --volume "${IMG_CACHE}/npm-cache:/root/.npm" \
+    --tag "$(image_ref "$name")" "${args[@]}" .) >"$out" 2>&1; then
+    kill "$ticker" 2>/dev/null || true
+    tail -n 40 "$out" >&2
+    die "buildah bud -f ${file} failed (the whole log: ${out})"
+  fi
+  kill "$ticker" 2>/dev/null || true
+  save_archive "$name"
+}
+
+# Instructions from the first FROM on (buildah's STEP lines: one per instruction, FROM included).
+dockerfile_steps() { awk '/^FROM /{f=1} f && /^[A-Z]+ /{n++} END{print n}' "$1"; }
+
+bud_progress() { # name log start total-steps
+  local seen=0 tick n line
+  tick="$(now)"
+  while sleep 2; do
+    n="$(grep -cE '^(\[[0-9]+/[0-9]+\] )?STEP [0-9]+/[0-9]+: ' "$2" 2>/dev/null || true)"
+    if ((n > seen)); then
+      grep -E '^(\[[0-9]+/[0-9]+\] )?STEP [0-9]+/[0-9]+: ' "$2" | sed -n "$((seen + 1)),${n}p" | while IFS= read -r line; do
+        seen=$((seen + 1))
+        log "$1: step ${seen} of $4 (${line:0:90}) ... $(($(now) - $3)) s"
+      done
+      seen="$n"
+      tick="$(now)"
+    elif (($(now) - tick >= 30)); then
+      line="$(grep -E '^(\[[0-9]+/[0-9]+\] )?STEP [0-9]+/[0-9]+: ' "$2" | tail -n1)"
+      log "$1: step ${seen} of $4 (${line:0:90}) still running ... $(($(now) - $3)) s"
+      tick="$(now)"
+    fi
+  done
+}
+
+build_shop() { dockerfile_build shop; }
+
+build_operator() { dockerfile_build operator; }
 
 # Kubernetes' agnhost, built in a copy of hack/build-binaries.sh's wrapper module for k8s.io/kubernetes (its Go
 # build cache makes this seconds once the node's binaries are built; go.sum gains agnhost's few extra modules).
@@ -641,6 +727,7 @@ main() {
     list) cmd_list ;;
     purge) cmd_purge ;;
     --print-env) print_env ;;
+    dockerfile) (($# == 1)) || die "usage: dockerfile operator|shop"; dockerfile_plan "$1" ;;
     -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac

@@ -2,6 +2,7 @@
 // images, a non-root numeric user that matches the Helm chart, CMD in exec form pointing at the compiled CLI,
 // production-only dependencies, and a build context that contains every file the Dockerfile copies.
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import YAML from 'yaml';
@@ -115,6 +116,28 @@ describe('Dockerfile', () => {
     expect(copies.map((c) => c.args)).toEqual([`--from=${deps.name} /src/node_modules ./node_modules`]);
   });
 
+  it('ships every package the operator imports: each is a production dependency of the root package', () => {
+    // The runtime's node_modules are the root package's production dependencies only (--omit=dev
+    // --workspaces=false): a package src/ imports that is a devDependency, or only the shop's, is missing there.
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const sources = files('src').filter((f) => /\.ts$/.test(f) && !/\.test\.ts$|__snapshots__/.test(f));
+    const imported = new Set(
+      sources.flatMap((f) =>
+        [...read(f).matchAll(/(?:\bfrom|\bimport\(?)\s*['"]([^'"./][^'"]*)['"]/g)]
+          .map((m) => m[1]!)
+          .filter((s) => !s.startsWith('node:'))
+          .map((s) =>
+            s
+              .split('/')
+              .slice(0, s.startsWith('@') ? 2 : 1)
+              .join('/'),
+          ),
+      ),
+    );
+    expect(imported.size).toBeGreaterThan(3);
+    expect([...imported].filter((p) => !(p in pkg.dependencies)).sort()).toEqual([]);
+  });
+
   it('copies package.json into the runtime image ("type": "module" makes dist/ ES modules)', () => {
     expect(JSON.parse(read('package.json')).type).toBe('module');
     expect(runtime.body.some((i) => i.op === 'COPY' && /^package\.json\s/.test(i.args))).toBe(true);
@@ -169,4 +192,127 @@ describe('.dockerignore', () => {
       expect({ f, inContext: inContext(ignore, f) }).toEqual({ f, inContext: false });
     }
   });
+});
+
+/** ARG instructions before the first FROM: the build arguments FROM lines may use, with their defaults. */
+function globalArgs(instructions: Instruction[]): Record<string, string> {
+  const first = instructions.findIndex((i) => i.op === 'FROM');
+  return Object.fromEntries(
+    instructions
+      .slice(0, first)
+      .filter((i) => i.op === 'ARG')
+      .map((i) => i.args.split('=') as [string, string]),
+  );
+}
+
+/** Files the Dockerfile's context COPY instructions name (directories expanded, tests left out). */
+function copiedFiles(dockerfile: string): string[] {
+  const sources = parseDockerfile(read(dockerfile))
+    .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
+    .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+  return sources
+    .flatMap((s) => (statSync(join(root, s)).isDirectory() ? files(s) : [s]))
+    .filter((f) => !/\.test\.ts$|__snapshots__/.test(f));
+}
+
+describe('examples/shop-app/Dockerfile', () => {
+  const instructions = parseDockerfile(read('examples/shop-app/Dockerfile'));
+  const all = stages(instructions);
+  const args = globalArgs(instructions);
+
+  it('takes every base image as a build argument whose default is a pinned public Node 24 image', () => {
+    for (const s of all.filter((s) => !all.some((t) => t.name === s.from))) {
+      const name = /^\$\{(\w+)\}$/.exec(s.from)?.[1];
+      expect({ from: s.from, isArg: name !== undefined && name in args }).toEqual({
+        from: s.from,
+        isArg: true,
+      });
+      expect(args[name!]).toMatch(/^node:24-[a-z0-9-]+$/);
+    }
+    expect(all.at(-1)!.from).toBe('${BASE_IMAGE}');
+    expect(args.BASE_IMAGE).toMatch(/slim$/);
+  });
+
+  it('runs as the numeric non-root user 1000:1000, node in exec form', () => {
+    const runtime = all.at(-1)!;
+    expect(runtime.body.filter((i) => i.op === 'USER').at(-1)!.args).toBe('1000:1000');
+    expect(JSON.parse(runtime.body.filter((i) => i.op === 'CMD').at(-1)!.args)).toEqual([
+      'node',
+      'dist/server.js',
+    ]);
+  });
+
+  it('ships production dependencies only: node_modules come from a stage whose installs all omit dev', () => {
+    const runtime = all.at(-1)!;
+    const copies = runtime.body.filter((i) => i.op === 'COPY' && i.args.includes('node_modules'));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const c of copies) {
+      const from = /--from=(\S+)/.exec(c.args)![1];
+      const installs = all
+        .find((s) => s.name === from)!
+        .body.filter((i) => i.op === 'RUN' && /npm (ci|install)/.test(i.args))
+        .map((i) => i.args);
+      expect(installs.length).toBeGreaterThan(0);
+      expect({ copy: c.args, installs: installs.filter((r) => !r.includes('--omit=dev')) }).toEqual({
+        copy: c.args,
+        installs: [],
+      });
+    }
+  });
+
+  it('has every file it copies in its build context, by its own ignore file and by the root one', () => {
+    const wanted = copiedFiles('examples/shop-app/Dockerfile');
+    expect(wanted.length).toBeGreaterThan(10);
+    for (const ignore of ['examples/shop-app/Dockerfile.dockerignore', '.dockerignore']) {
+      expect({ ignore, missing: wanted.filter((f) => !inContext(read(ignore), f)) }).toEqual({
+        ignore,
+        missing: [],
+      });
+    }
+  });
+});
+
+// The real node's images are these Dockerfiles, built with `buildah bud` by hack/node-images.sh, which prints
+// what it would build with (`dockerfile IMAGE`): the file, its ignore file, the build arguments and the inputs
+// whose hash keys the cached archive.
+describe('hack/node-images.sh builds the Dockerfiles', () => {
+  const plan = (image: string) => {
+    const out = execFileSync('bash', [join(root, 'hack/node-images.sh'), 'dockerfile', image], {
+      encoding: 'utf8',
+    });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string]);
+    const all = (key: string) => lines.filter(([k]) => k === key).map(([, v]) => v);
+    return {
+      file: all('file')[0]!,
+      ignorefile: all('ignorefile')[0]!,
+      buildArgs: all('build-arg'),
+      inputs: all('input'),
+    };
+  };
+
+  it.each([
+    ['operator', 'Dockerfile', '.dockerignore'],
+    ['shop', 'examples/shop-app/Dockerfile', 'examples/shop-app/Dockerfile.dockerignore'],
+  ])('%s: %s with its ignore file, every base image a locally built one', (image, dockerfile, ignorefile) => {
+    const p = plan(image);
+    expect({ file: p.file, ignorefile: p.ignorefile }).toEqual({ file: dockerfile, ignorefile });
+    const declared = Object.keys(globalArgs(parseDockerfile(read(dockerfile)))).sort();
+    expect(p.buildArgs.map((a) => a.split('=')[0]).sort()).toEqual(declared);
+    for (const a of p.buildArgs) expect(a).toMatch(/^\w+=localhost\/sapp\/node-[a-z]+:\S+$/);
+  });
+
+  it.each([
+    ['operator', 'Dockerfile', '.dockerignore'],
+    ['shop', 'examples/shop-app/Dockerfile', 'examples/shop-app/Dockerfile.dockerignore'],
+  ])(
+    '%s: the archive is rebuilt when the Dockerfile, its ignore file or a copied file changes',
+    (image, dockerfile, ignorefile) => {
+      const { inputs } = plan(image);
+      const covered = (f: string) => inputs.some((i) => f === i || f.startsWith(`${i}/`));
+      expect([dockerfile, ignorefile, ...copiedFiles(dockerfile)].filter((f) => !covered(f))).toEqual([]);
+    },
+  );
 });
