@@ -34,8 +34,14 @@ export interface ShopAppOptions {
   logger?: Logger;
   /** Address to listen on; all interfaces when unset. */
   host?: string;
-  /** After stop() begins, keep serving (while /readyz says 503) this long so load balancers stop sending. */
+  /**
+   * After stop() begins, keep serving (while /readyz says 503) until no request but a probe has come for this
+   * long: load balancers stop sending only once they see the pod not ready, and a sticky one (Traefik) keeps
+   * sending its sessions to a terminating pod until then.
+   */
   drainDelayMs?: number;
+  /** The longest drain, whatever still arrives (default 20 s; the pod's grace period must cover it). */
+  drainMaxMs?: number;
   /** Longest wait for in-flight requests before their connections are closed. */
   shutdownTimeoutMs?: number;
   /** Time limit of each dependency check that /readyz reports (they do not decide its status). */
@@ -305,12 +311,29 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     return { status: 500, error: 'internal error' };
   }
 
+  /** When the last request other than a probe arrived (a drain waits for traffic to stop). */
+  let lastRequestAt = Date.now();
+  const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+  /** Resolves once no request but a probe has come for `quietMs`, or after `maxMs`. */
+  async function drain(quietMs: number, maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs;
+    lastRequestAt = Math.max(lastRequestAt, Date.now());
+    while (Date.now() < until) {
+      const quietFor = Date.now() - lastRequestAt;
+      if (quietFor >= quietMs) return;
+      await sleep(Math.min(quietMs - quietFor, until - Date.now()));
+    }
+    log.warn({ maxMs }, 'requests still arriving at the end of the drain');
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const method = req.method ?? 'GET';
     let route = 'unmatched';
     let reply: Reply;
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!PROBES.has(url.pathname)) lastRequestAt = Date.now();
     const ctx: Context = { req, url, params: {}, headers: {} };
     try {
       const match = router.match(method, url.pathname);
@@ -435,7 +458,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
       if (stopping) return;
       stopping = true;
       abort.abort();
-      if (options.drainDelayMs) await sleep(options.drainDelayMs);
+      if (options.drainDelayMs) await drain(options.drainDelayMs, options.drainMaxMs ?? 20_000);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timeout = options.shutdownTimeoutMs ?? 10_000;

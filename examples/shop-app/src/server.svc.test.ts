@@ -93,6 +93,39 @@ describe('server entry point', () => {
     expect(run.output()).toMatch(/"msg":"stopped"/);
   }, 30_000);
 
+  it('drains until no request has come for a quiet period (a sticky load balancer still sends to a terminating pod until its readiness fails), probes aside', async () => {
+    const app = createShopApp(parseConfig({ ...servers.env('shop'), PORT: '0' }), {
+      logger: pino({ level: 'silent' }),
+      host: '127.0.0.1',
+      drainDelayMs: 400,
+      drainMaxMs: 10_000,
+    });
+    await app.start();
+    const stopBegan = Date.now();
+    let stoppedAt = 0;
+    const stopping = app.stop().then(() => (stoppedAt = Date.now()));
+    // A shopper still pinned to this pod for 1.5 s (three times the quiet period): every request is answered.
+    const statuses: (number | string)[] = [];
+    while (Date.now() - stopBegan < 1500) {
+      statuses.push(
+        await fetch(`${app.url}/products/1`).then(
+          (r) => r.status,
+          (e: Error) => e.message,
+        ),
+      );
+      await sleep(100);
+    }
+    const lastRequest = Date.now();
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // Probes do not keep it draining.
+    while (!stoppedAt && Date.now() - lastRequest < 3000) {
+      await fetch(`${app.url}/readyz`).catch(() => undefined);
+      await sleep(100);
+    }
+    await stopping;
+    expect(stoppedAt - lastRequest).toBeLessThan(1500);
+  }, 20_000);
+
   it('finishes a request that is in flight when stop() begins, and refuses new connections', async () => {
     const app = createShopApp(parseConfig({ ...servers.env('shop'), PORT: '0' }), {
       logger: pino({ level: 'silent' }),

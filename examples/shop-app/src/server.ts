@@ -10,9 +10,12 @@ const config = configOrExit('shop', () => parseConfig(process.env));
 
 const app = createShopApp(config, {
   logger: log,
-  // Kubernetes removes a terminating pod from Service endpoints asynchronously: keep answering for a moment.
+  // A terminating pod keeps getting requests until its load balancer sees it not ready (the operator's readiness
+  // probe: one failure, every periodSeconds): answer until 2 s pass without one, at most 20 s, then give
+  // in-flight requests 8 s; 30 s in all, the pod's default grace period.
   drainDelayMs: 2_000,
-  shutdownTimeoutMs: 15_000,
+  drainMaxMs: 20_000,
+  shutdownTimeoutMs: 8_000,
 });
 
 runUntilSignal(log, { run: () => app.start(), stop: () => app.stop(), failure: 'could not start' });
