@@ -77,7 +77,17 @@ describe('buildWebDeployment', () => {
         build(withWeb({ healthCheck: { livenessPath: '/live', readinessPath: '/ready', periodSeconds: 5 } })),
       );
       expect(c.livenessProbe).toEqual({ httpGet: { path: '/live', port: 'http' }, periodSeconds: 5 });
-      expect(c.readinessProbe).toEqual({ httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5 });
+      expect(c.readinessProbe).toEqual({
+        httpGet: { path: '/ready', port: 'http' },
+        periodSeconds: 5,
+        failureThreshold: 1,
+      });
+    });
+
+    it('one failed readiness probe takes a pod out of its endpoints: a terminating pod that answers 503 is out within periodSeconds, inside its 30 s grace period', () => {
+      const c = container(build(withWeb({ healthCheck: { periodSeconds: 10 } })));
+      expect(c.readinessProbe?.failureThreshold).toBe(1);
+      expect(c.livenessProbe).not.toHaveProperty('failureThreshold');
     });
 
     it('there is no startup probe unless startupPath is set', () => {

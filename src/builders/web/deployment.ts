@@ -19,7 +19,9 @@ const httpProbe = (path: string, periodSeconds: number): V1Probe => ({
 function probes(health: WebSpec['healthCheck']) {
   return {
     livenessProbe: httpProbe(health.livenessPath, health.periodSeconds),
-    readinessProbe: httpProbe(health.readinessPath, health.periodSeconds),
+    // One failure takes the pod out of its endpoints: a terminating pod answering 503 leaves every load balancer
+    // (a sticky one too) within periodSeconds, while it still drains, well inside its grace period.
+    readinessProbe: { ...httpProbe(health.readinessPath, health.periodSeconds), failureThreshold: 1 },
     ...(health.startupPath !== undefined
       ? {
           startupProbe: {
