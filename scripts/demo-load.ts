@@ -61,5 +61,6 @@ for (let wave = 1; (Date.now() - started) / 1000 < seconds; wave++) {
 const switches = crowd.reduce((n, s) => n + s.switches, 0);
 console.log(
   `demo-load: done: ${requests} requests, ${failed} failed, ${switches} pod switches of a shopper (sticky cookie); ` +
-    `the HPA scales back in about a minute after the load (kubectl -n ${namespace} get hpa -w)`,
+    `pods the HPA added serve new sessions while these shoppers stay on theirs; it scales back in about a minute ` +
+    `after the load (kubectl -n ${namespace} get hpa -w)`,
 );
