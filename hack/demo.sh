@@ -133,7 +133,7 @@ case "$target" in
     ;;
 
   node)
-    step "the local real node: hack/node.sh up (first run: builds Kubernetes, containerd and the images from source, about 15 min; later runs: about 1 min)"
+    step "the local real node: hack/node.sh up (first run: builds Kubernetes and the images from source, about 30 min on 2 cores; later runs: about 1 min)"
     [[ -f "$STATE/started-node" ]] || bash hack/node.sh status >/dev/null 2>&1 || touch "$STATE/started-node"
     bash hack/node.sh up
     eval "$(bash hack/node.sh env)"
