@@ -1,6 +1,15 @@
 // Real MariaDB servers (Debian's mariadbd) for tests: own data directory, loopback port, stopped by PID.
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -108,13 +117,7 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
   } catch {
     initialized = false;
   }
-  if (!initialized) {
-    execFileSync(
-      'mariadb-install-db',
-      [defaults, ...user, '--auth-root-authentication-method=normal', '--skip-test-db'],
-      { stdio: 'pipe', ...opts.user },
-    );
-  }
+  if (!initialized) installDataDir(name, baseDir, dataDir, [defaults, ...user], opts.user);
 
   let rootPassword = initialized ? (opts.rootPassword ?? '') : '';
   writeClientConf(rootPassword);
@@ -194,4 +197,50 @@ export async function startMariaDB(opts: MariaDBOptions = {}): Promise<MariaDBSe
     writeClientConf(rootPassword);
   }
   return server;
+}
+
+/**
+ * mariadb-install-db into an empty data directory. A failure says what the installer and its bootstrap server
+ * printed (execFileSync's own message is only "Command failed"). One CI run saw it fail once with no output
+ * kept: a failed install is printed and tried once more on an emptied data directory, so the next such run
+ * shows the cause without failing on it; a second failure fails the test.
+ */
+function installDataDir(
+  name: string,
+  baseDir: string,
+  dataDir: string,
+  args: string[],
+  user: ProcessUser | undefined,
+): void {
+  const install = () =>
+    execFileSync(
+      'mariadb-install-db',
+      [...args, '--auth-root-authentication-method=normal', '--skip-test-db'],
+      {
+        stdio: 'pipe',
+        ...user,
+      },
+    );
+  const describe = (err: unknown) => {
+    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+    let log = '';
+    try {
+      log = readFileSync(join(baseDir, 'error.log'), 'utf8').slice(-4000);
+    } catch {
+      // no server log: the installer failed before starting its server
+    }
+    return `mariadb-install-db for ${name} failed:\n${stderr?.toString() ?? ''}\n${stdout?.toString().slice(-2000) ?? ''}\n${log}`;
+  };
+  try {
+    install();
+  } catch (first) {
+    console.warn(`${describe(first)}\n(trying once more on an emptied data directory)`);
+    const entries = existsSync(dataDir) ? readdirSync(dataDir) : [];
+    for (const entry of entries) rmSync(join(dataDir, entry), { recursive: true, force: true });
+    try {
+      install();
+    } catch (second) {
+      throw new Error(describe(second), { cause: second });
+    }
+  }
 }
