@@ -323,7 +323,9 @@ describe('start.sh and prepare.sh', () => {
     const confD = join(r.volume, '..', 'conf.d');
     expect(r.conf).toEqual([
       databaseConfigData('mariadb')['server.cnf'],
-      '[mysqld]\nserver-id=115\nreport-host=shop-db-shard-0-replica-4\n',
+      // AUTO_INCREMENT keys unique across groups (rows move between them when shards are added): shard 0's
+      // servers (server ids 100-199) take the values ≡ 2 (mod 100).
+      '[mysqld]\nserver-id=115\nreport-host=shop-db-shard-0-replica-4\nauto-increment-increment=100\nauto-increment-offset=2\n',
       `[mysqld]\ninit-file=${confD}/operator-account.sql\n`,
       expect.stringContaining("CREATE USER IF NOT EXISTS 'sapp-operator'@'%' IDENTIFIED BY 'op\\'pw';"),
     ]);
@@ -377,6 +379,7 @@ describe('start.sh and prepare.sh', () => {
       ['operator-account.sql', 0o600],
     ]);
     expect(readFileSync(join(confD, '30-server-id.cnf'), 'utf8')).toContain('server-id=1\n');
+    expect(readFileSync(join(confD, '30-server-id.cnf'), 'utf8')).toContain('auto-increment-offset=1\n');
   });
 
   it.each([

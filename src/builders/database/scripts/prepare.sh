@@ -2,7 +2,7 @@
 # Run by start.sh on every start of a database container, before the image's entrypoint.
 #  1. Writes the server's configuration into its conf.d: the settings of every server (the same whatever role
 #     the pod serves in: roles move on failover), a server-id unique in the app: SERVER_ID_BASE (one per group
-#     and StatefulSet) plus the pod's ordinal, and an init file that the server runs on every start: it
+#     and StatefulSet) plus the pod's ordinal, the group's AUTO_INCREMENT series, and an init file that the server runs on every start: it
 #     creates or updates the operator's account on this server only (not binary-logged), so servers created
 #     by an earlier version get it too. conf.d is an emptyDir, so after a restart of the container it still
 #     holds the files of the previous start (read-only when they were copies of the ConfigMap's mode 0555
@@ -32,7 +32,11 @@ write_conf() { # name [mode]
   chmod "${2:-0644}" "$CONF_D/$1"
 }
 write_conf 10-server.cnf <"$CONFIG_DIR/server.cnf"
-printf '[mysqld]\nserver-id=%d\nreport-host=%s\n' "$server_id" "$HOSTNAME" | write_conf 30-server-id.cnf
+# AUTO_INCREMENT keys unique across the app's groups, because resharding moves rows between them: each group
+# owns a block of 100 server ids (main 0-99, shard i (i+1)*100-...), and takes the values ≡ group + 1 (mod 100).
+auto_increment_offset=$((SERVER_ID_BASE / 100 + 1))
+printf '[mysqld]\nserver-id=%d\nreport-host=%s\nauto-increment-increment=100\nauto-increment-offset=%d\n' \
+  "$server_id" "$HOSTNAME" "$auto_increment_offset" | write_conf 30-server-id.cnf
 render_sql "$CONFIG_DIR/operator.sql" | write_conf operator-account.sql 0600
 printf '[mysqld]\ninit-file=%s\n' "$CONF_D/operator-account.sql" | write_conf 40-operator-account.cnf
 log "$HOSTNAME: $ROLE StatefulSet, server-id $server_id"
