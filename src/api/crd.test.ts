@@ -119,7 +119,11 @@ describe('generated CRD', () => {
       affinityTimeoutSeconds: 10800,
       cookieName: 'SAPP_AFFINITY',
     });
-    expect(spec.properties!.database!.properties!.shards!.default).toEqual({ count: 0, replicasPerShard: 1 });
+    expect(spec.properties!.database!.properties!.shards!.default).toEqual({
+      count: 0,
+      replicasPerShard: 1,
+      moveBatchBuckets: 32,
+    });
   });
 
   it('defaults in the CRD are the zod defaults (web.port, cache.persistence, database.engine)', () => {

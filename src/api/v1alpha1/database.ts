@@ -21,6 +21,14 @@ const shardsObject = z.strictObject({
       'Number of shards, each its own primary with replicas; 0 means unsharded. May grow, never shrink.',
     ),
   replicasPerShard: z.int().min(0).max(10).default(1).describe('Read replicas of each shard primary.'),
+  moveBatchBuckets: z
+    .int()
+    .min(1)
+    .max(1024)
+    .default(32)
+    .describe(
+      'Buckets (of 1024) moved together when a higher count moves data to new shards: writes to a batch pause while its rows are copied, about a second for a batch of this size.',
+    ),
 });
 
 type ShardsIn = z.output<typeof shardsObject>;

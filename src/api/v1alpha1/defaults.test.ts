@@ -67,7 +67,7 @@ describe('defaults', () => {
       image: '',
       databaseName: 'app',
       replicas: 2,
-      shards: { count: 0, replicasPerShard: 1 },
+      shards: { count: 0, replicasPerShard: 1, moveBatchBuckets: 32 },
       failover: { unreachableSeconds: 10, minSecondsBetweenFailovers: 60 },
       storage: { size: '10Gi' },
       deletionPolicy: 'Retain',
