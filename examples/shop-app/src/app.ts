@@ -24,8 +24,11 @@ import {
 } from './http.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { CATALOG_MIGRATIONS, migrate, ORDER_MIGRATIONS } from './migrations.js';
-import { getOrder, type Order, placeOrder } from './orders.js';
+import { backfillShardBuckets } from './backfill.js';
+import { getOrder, listOrders, type Order, placeOrder } from './orders.js';
 import { createRedisClient, type RedisClient } from './redis.js';
+import { OrderRouter } from './routing.js';
+import { readShardMapRow, ShardMapClient } from './shard-map.js';
 import { SESSION_COOKIE, type SessionData, Sessions } from './sessions.js';
 import { errorReply, type Failure, isStorefrontPath, registerStorefront, seeOther } from './storefront.js';
 import type { CartView } from './views.js';
@@ -53,12 +56,16 @@ export interface ShopAppOptions {
   /** Object cache tuning (tests shorten the second delete). */
   pageTtlSeconds?: number;
   secondDeleteMs?: number;
+  /** How long an order for a bucket that is being moved waits before a 503 (default 5 s, the contract's). */
+  writeDeadlineMs?: number;
 }
 
 export interface ShopApp {
   readonly config: Config;
   readonly metrics: Metrics;
   readonly dbs: Databases;
+  /** The shard map orders are routed by. */
+  readonly shardMap: ShardMapClient;
   /** The bound port (after start; useful with PORT=0). */
   readonly port: number;
   readonly url: string;
@@ -96,6 +103,17 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     ...(options.secondDeleteMs !== undefined ? { secondDeleteMs: options.secondDeleteMs } : {}),
   });
   const readyTimeoutMs = options.readyTimeoutMs ?? 500;
+  const shardMap = new ShardMapClient(() => readShardMapRow(dbs.shardMap), {
+    buckets: config.shardBuckets,
+    shardCount: config.shards.length,
+    maxAgeMs: config.shardMapMaxAgeMs,
+    refreshMs: config.shardMapRefreshMs,
+    log,
+  });
+  const orders = new OrderRouter(dbs, shardMap, {
+    buckets: config.shardBuckets,
+    ...(options.writeDeadlineMs !== undefined ? { writeDeadlineMs: options.writeDeadlineMs } : {}),
+  });
 
   let migrated = false;
   let stopping = false;
@@ -143,7 +161,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
 
   /** Places an order of the session's cart for `customer` (POST /orders, and the HTML checkout). */
   async function checkout(session: SessionData | undefined, customer: number): Promise<Order> {
-    const order = await placeOrder(dbs, log, customer, session?.cart ?? []);
+    const order = await placeOrder(dbs, orders, log, customer, session?.cart ?? []);
     // The order is committed: from here on nothing may turn the answer into an error (a client would retry
     // and order twice). Their stock changed, so the product pages go; the ordered items leave the cart.
     await invalidate(order.items.map((i) => i.productId));
@@ -229,13 +247,19 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
       const order = await checkout(session, customer);
       return json(order, 201, { Location: `/orders/${order.id}?customer=${customer}` });
     })
+    .on('GET', '/orders', async (ctx) => {
+      const param = ctx.url.searchParams.get('customer');
+      const customer = param !== null ? intField(param, 'customer') : (await currentSession(ctx))?.customer;
+      if (customer === undefined) throw new HttpError(400, 'customer is required: /orders?customer=<id>');
+      return json({ customer, ...(await listOrders(orders, customer)) });
+    })
     .on('GET', '/orders/:id', async (ctx) => {
       const id = pathId(ctx.params.id, 'order');
       const param = ctx.url.searchParams.get('customer');
       const customer = param !== null ? intField(param, 'customer') : (await currentSession(ctx))?.customer;
       if (customer === undefined)
         throw new HttpError(400, 'customer is required: /orders/<id>?customer=<id>');
-      const order = await getOrder(dbs, customer, id);
+      const order = await getOrder(orders, customer, id);
       if (!order)
         throw new HttpError(404, 'order not found (a just-placed order may not have reached the replica)');
       return json(order);
@@ -261,6 +285,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
   registerStorefront(router, {
     pod,
     dbs,
+    orders,
     pages,
     currentSession,
     sessionForWrite,
@@ -396,25 +421,28 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     }
   }
 
+  /**
+   * Migrates every primary (orders on all of them: the shard map may give buckets to the main database as well as
+   * to shards) and fills shard_bucket in rows written before it existed; then reads the shard map.
+   */
   async function migrateAll(): Promise<void> {
     const jobs = [
-      {
-        db: dbs.primary,
-        migrations: dbs.sharded ? CATALOG_MIGRATIONS : [...CATALOG_MIGRATIONS, ...ORDER_MIGRATIONS],
-      },
+      { db: dbs.primary, migrations: [...CATALOG_MIGRATIONS, ...ORDER_MIGRATIONS] },
       ...dbs.shards.map((s) => ({ db: s.write, migrations: ORDER_MIGRATIONS })),
     ];
     await Promise.all(
       jobs.map(({ db, migrations }) =>
         retry(`migrating ${db.target}`, async () => {
           const applied = await migrate(db, migrations);
+          const filled = await backfillShardBuckets(db, config.shardBuckets);
           log.info(
-            { target: db.target, database: describeEndpoint(db.endpoint), applied },
+            { target: db.target, database: describeEndpoint(db.endpoint), applied, shardBuckets: filled },
             'schema up to date',
           );
         }),
       ),
     );
+    await retry('reading the shard map', () => shardMap.start());
   }
 
   let address: AddressInfo | undefined;
@@ -423,6 +451,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
     config,
     metrics,
     dbs,
+    shardMap,
     get port() {
       if (!address) throw new Error('the app is not listening');
       return address.port;
@@ -466,6 +495,7 @@ export function createShopApp(config: Config, options: ShopAppOptions = {}): Sho
       await closed;
       clearTimeout(timer);
       pages.close();
+      shardMap.stop();
       await dbs.end();
       if (redis.isReady) await redis.close().catch(() => redis.destroy());
       else if (redis.isOpen) redis.destroy();

@@ -43,6 +43,13 @@ describe('parseConfig', () => {
     ]);
     expect(config.shardBuckets).toBe(1024);
     expect(config.cacheObjects).toBe(true);
+    expect(config.shardMapMaxAgeMs).toBe(2_000);
+    expect(config.shardMapRefreshMs).toBe(500);
+  });
+
+  it('reads the shard map times of the binding', () => {
+    const config = parseConfig({ ...binding, SHARD_MAP_MAX_AGE_MS: '3000', SHARD_MAP_REFRESH_MS: '250' });
+    expect([config.shardMapMaxAgeMs, config.shardMapRefreshMs]).toEqual([3_000, 250]);
   });
 
   it('defaults: port 8080, no shards when DATABASE_SHARDS is [] or absent, object cache on', () => {
@@ -113,6 +120,20 @@ describe('parseConfig', () => {
     ['SHARD_BUCKETS is below the shard count', { SHARD_BUCKETS: '1' }, 'SHARD_BUCKETS', /at least/],
     ['PORT is not a number', { PORT: 'http' }, 'PORT', /integer/],
     ['PORT is too large', { PORT: '70000' }, 'PORT', /between/],
+    [
+      'SHARD_MAP_MAX_AGE_MS is not a number',
+      { SHARD_MAP_MAX_AGE_MS: '2s' },
+      'SHARD_MAP_MAX_AGE_MS',
+      /integer/,
+    ],
+    ['SHARD_MAP_MAX_AGE_MS is too small', { SHARD_MAP_MAX_AGE_MS: '5' }, 'SHARD_MAP_MAX_AGE_MS', /between/],
+    ['SHARD_MAP_REFRESH_MS is negative', { SHARD_MAP_REFRESH_MS: '-1' }, 'SHARD_MAP_REFRESH_MS', /integer/],
+    [
+      'SHARD_MAP_REFRESH_MS exceeds the max age',
+      { SHARD_MAP_MAX_AGE_MS: '1000', SHARD_MAP_REFRESH_MS: '1500' },
+      'SHARD_MAP_REFRESH_MS',
+      /must not exceed SHARD_MAP_MAX_AGE_MS \(1000\)/,
+    ],
     ['CACHE_OBJECTS is neither on nor off', { CACHE_OBJECTS: 'maybe' }, 'CACHE_OBJECTS', /"on" or "off"/],
   ])('names the variable when %s', (_case, change, variable, problem) => {
     const err = errorOf({ ...binding, ...change });

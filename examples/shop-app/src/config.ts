@@ -1,5 +1,6 @@
 // The app's whole configuration comes from the operator's binding Secret (plus PORT, POD_NAME and the
 // CACHE_OBJECTS switch). It is parsed once at start; every error names the variable that is missing or bad.
+import { DEFAULT_SHARD_MAP_MAX_AGE_MS, DEFAULT_SHARD_MAP_REFRESH_MS } from './contract.js';
 
 /** Where to connect to one MySQL/MariaDB server, parsed from a `mysql://user:password@host:port/database` URL. */
 export interface DatabaseEndpoint {
@@ -25,6 +26,10 @@ export interface Config {
   /** Ordered by index, indexes 0..n-1; empty when the database is not sharded (orders live on the primary). */
   shards: ShardConfig[];
   shardBuckets: number;
+  /** A shard map read longer ago than this (from the start of the read) is read again before it routes. */
+  shardMapMaxAgeMs: number;
+  /** How often the shard map is read. */
+  shardMapRefreshMs: number;
   /** The object cache (product pages in Redis); CACHE_OBJECTS=off turns it off for benchmarks. */
   cacheObjects: boolean;
 }
@@ -130,6 +135,22 @@ function parseShards(text: string): ShardConfig[] {
   return shards;
 }
 
+function parseShardMapTimes(env: Env): { shardMapMaxAgeMs: number; shardMapRefreshMs: number } {
+  const ms = (name: string, fallback: number, min: number) => {
+    const text = env[name]?.trim();
+    return text ? integer(name, text, min, 3_600_000) : fallback;
+  };
+  const shardMapMaxAgeMs = ms('SHARD_MAP_MAX_AGE_MS', DEFAULT_SHARD_MAP_MAX_AGE_MS, 100);
+  const shardMapRefreshMs = ms('SHARD_MAP_REFRESH_MS', DEFAULT_SHARD_MAP_REFRESH_MS, 10);
+  if (shardMapRefreshMs > shardMapMaxAgeMs) {
+    throw new ConfigError(
+      'SHARD_MAP_REFRESH_MS',
+      `must not exceed SHARD_MAP_MAX_AGE_MS (${shardMapMaxAgeMs}), got ${shardMapRefreshMs}`,
+    );
+  }
+  return { shardMapMaxAgeMs, shardMapRefreshMs };
+}
+
 /** Reads and validates the configuration; throws a ConfigError naming the first bad variable. */
 export function parseConfig(env: Env): Config {
   const redisUrl = parseRedisUrl(required(env, 'REDIS_URL'));
@@ -148,6 +169,7 @@ export function parseConfig(env: Env): Config {
   if (cache !== 'on' && cache !== 'off') {
     throw new ConfigError('CACHE_OBJECTS', `must be "on" or "off", got ${JSON.stringify(env.CACHE_OBJECTS)}`);
   }
+  const { shardMapMaxAgeMs, shardMapRefreshMs } = parseShardMapTimes(env);
   return {
     port: env.PORT?.trim() ? integer('PORT', env.PORT.trim(), 0, 65535) : 8080,
     podName: env.POD_NAME?.trim() || undefined,
@@ -156,6 +178,8 @@ export function parseConfig(env: Env): Config {
     replica,
     shards,
     shardBuckets,
+    shardMapMaxAgeMs,
+    shardMapRefreshMs,
     cacheObjects: cache === 'on',
   };
 }

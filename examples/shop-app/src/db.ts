@@ -7,8 +7,8 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import { deadline, isUnavailable, Unavailable } from './availability.js';
 import type { Config, DatabaseEndpoint } from './config.js';
+import { MAIN_OWNER } from './contract.js';
 import type { Metrics } from './metrics.js';
-import { shardForKey } from './shards.js';
 
 type Params = unknown[];
 
@@ -281,17 +281,19 @@ export interface ShardDatabases {
   read: Database;
 }
 
-/** Every database of the binding. Orders go to a shard by customer id, or to the main primary when unsharded. */
+/** Every database of the binding. Orders go to the group the shard map names (routing.ts). */
 export class Databases {
   readonly primary: Database;
   readonly replica: Database;
+  /** The main primary again, on a pool of its own for the shard map's reads (counted as `shard-map`). */
+  readonly shardMap: Database;
   readonly shards: ShardDatabases[];
   /** Catalog reads: the replica, or the main primary while it is down. */
   readonly catalog: ReadRoute;
   private readonly shardReads: ReadRoute[];
 
   constructor(
-    private readonly config: Config,
+    config: Config,
     metrics: Metrics,
     { readTimeoutMs = 2_000, writeTimeoutMs = 10_000, probeIntervalMs = 1_000 }: DatabasesOptions = {},
   ) {
@@ -302,6 +304,11 @@ export class Databases {
     this.primary = primary('primary', config.primary);
     this.replica = replica('replica', config.replica);
     this.catalog = new ReadRoute(this.replica, this.primary);
+    this.shardMap = new Database('shard-map', config.primary, metrics, {
+      connectionLimit: 2,
+      statementTimeoutMs: readTimeoutMs,
+      probeIntervalMs,
+    });
     this.shards = config.shards.map((s) => ({
       index: s.index,
       write: primary(`shard-${s.index}`, s.write),
@@ -314,11 +321,12 @@ export class Databases {
     return this.shards.length > 0;
   }
 
-  /** Where a customer's orders are written and read; `shard` is undefined when unsharded. */
-  forCustomer(customerId: number): { shard: number | undefined; write: Database; read: ReadRoute } {
-    if (!this.sharded) return { shard: undefined, write: this.primary, read: this.catalog };
-    const index = shardForKey(customerId, this.shards.length, this.config.shardBuckets);
-    return { shard: index, write: this.shards[index]!.write, read: this.shardReads[index]! };
+  /** The primary and read route of a group: MAIN_OWNER (-1) for the main database, else a shard index. */
+  group(owner: number): { write: Database; read: ReadRoute } {
+    if (owner === MAIN_OWNER) return { write: this.primary, read: this.catalog };
+    const shard = this.shards[owner];
+    if (!shard) throw new RangeError(`no shard ${owner} in the binding (${this.shards.length} shards)`);
+    return { write: shard.write, read: this.shardReads[owner]! };
   }
 
   /** Databases where the schema is migrated: the main primary and every shard primary. */
@@ -331,7 +339,7 @@ export class Databases {
   }
 
   async end(): Promise<void> {
-    await Promise.allSettled(this.all().map((db) => db.end()));
+    await Promise.allSettled([...this.all(), this.shardMap].map((db) => db.end()));
   }
 }
 

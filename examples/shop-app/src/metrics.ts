@@ -8,7 +8,7 @@ export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
-  /** target: primary | replica | shard-N (a shard's primary) | shard-N-replica (a shard's read URL). */
+  /** target: primary | replica | shard-N (a shard's primary) | shard-N-replica (a shard's read URL) | shard-map. */
   dbQueries: Counter<'target'>;
   dbDuration: Histogram<'target'>;
   objectCache: Counter<'result'>;
@@ -35,7 +35,7 @@ export function createMetrics(): Metrics {
     }),
     dbQueries: new Counter({
       name: 'shop_db_queries_total',
-      help: 'Database queries by target: primary, replica, shard-N, shard-N-replica',
+      help: 'Database queries by target: primary, replica, shard-N, shard-N-replica, shard-map (the shard map, on the main primary)',
       labelNames: ['target'],
       registers,
     }),

@@ -8,7 +8,15 @@ import type { Database, Session } from './db.js';
 export interface Migration {
   id: string;
   statements: string[];
+  /**
+   * Errors (errno) that mean a statement's work is already done, for DDL that MySQL cannot say IF NOT EXISTS
+   * about (ADD COLUMN, ADD KEY): a migration interrupted before its record is safe to run again.
+   */
+  done?: number[];
 }
+
+/** ER_DUP_FIELDNAME, ER_DUP_KEYNAME. */
+const ALREADY_ADDED = [1060, 1061];
 
 export const SEED_CATEGORIES = ['tea', 'coffee', 'cups', 'kettles'] as const;
 export const SEED_PRODUCTS_PER_CATEGORY = 6;
@@ -51,7 +59,11 @@ export const CATALOG_MIGRATIONS: Migration[] = [
   { id: '002-catalog-seed', statements: seedStatements() },
 ];
 
-/** Orders, on every shard primary (or on the main database when unsharded). */
+/**
+ * Orders, on every primary: the shard map names which group (the main database or a shard) holds each bucket of
+ * customers, and the operator moves buckets between them. Both tables are sharded tables of the operator's
+ * resharding contract: every row carries the bucket of its customer in `shard_bucket`.
+ */
 export const ORDER_MIGRATIONS: Migration[] = [
   {
     id: '101-orders',
@@ -61,7 +73,9 @@ export const ORDER_MIGRATIONS: Migration[] = [
         customer_id BIGINT UNSIGNED NOT NULL,
         total_cents BIGINT UNSIGNED NOT NULL,
         created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-        KEY orders_customer (customer_id, id)
+        shard_bucket SMALLINT UNSIGNED NULL,
+        KEY orders_customer (customer_id, id),
+        KEY orders_shard_bucket (shard_bucket)
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
       `CREATE TABLE IF NOT EXISTS order_items (
         order_id BIGINT UNSIGNED NOT NULL,
@@ -69,9 +83,23 @@ export const ORDER_MIGRATIONS: Migration[] = [
         name VARCHAR(200) NOT NULL,
         quantity INT UNSIGNED NOT NULL,
         price_cents INT UNSIGNED NOT NULL,
-        PRIMARY KEY (order_id, product_id)
+        shard_bucket SMALLINT UNSIGNED NULL,
+        PRIMARY KEY (order_id, product_id),
+        KEY order_items_shard_bucket (shard_bucket)
       ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
     ],
+  },
+  {
+    // Tables created before shard_bucket (new installs have it from 101). Rows written before it are filled in
+    // at start (backfill.ts); it stays NULL-able so that a pod of the previous version can still write.
+    id: '102-shard-bucket',
+    statements: [
+      'ALTER TABLE orders ADD COLUMN shard_bucket SMALLINT UNSIGNED NULL',
+      'ALTER TABLE orders ADD KEY orders_shard_bucket (shard_bucket)',
+      'ALTER TABLE order_items ADD COLUMN shard_bucket SMALLINT UNSIGNED NULL',
+      'ALTER TABLE order_items ADD KEY order_items_shard_bucket (shard_bucket)',
+    ],
+    done: ALREADY_ADDED,
   },
 ];
 
@@ -143,7 +171,12 @@ async function applyMissing(session: Session, migrations: Migration[]): Promise<
   const applied: string[] = [];
   for (const migration of migrations) {
     if (done.has(migration.id)) continue;
-    for (const sql of migration.statements) await session.exec(sql);
+    for (const sql of migration.statements) {
+      await session.exec(sql).catch((err: unknown) => {
+        const errno = (err as { errno?: unknown }).errno;
+        if (!migration.done?.includes(errno as number)) throw err;
+      });
+    }
     await session.exec('INSERT IGNORE INTO schema_migrations (id) VALUES (?)', [migration.id]);
     applied.push(migration.id);
   }

@@ -1,12 +1,15 @@
-// Orders: written to the shard that owns the customer (the main primary when unsharded) and read back from that
-// shard's read URL. Stock lives with the catalog on the main primary, so placing an order is two steps on two
-// databases: reserve the stock (one transaction on the main primary, authoritative prices), then write the
-// order (one transaction on the shard). If the second step fails the reservation is given back. An order whose
-// shard primary is known to be down fails at once (an Unavailable naming the shard: a 503) without touching the
-// stock; orders of the other shards go on.
+// Orders: written to the group that owns the customer's bucket in the shard map (a shard, or the main database)
+// and read back from that group's read URL (routing.ts). Stock lives with the catalog on the main primary, so
+// placing an order is two steps on two databases: reserve the stock (one transaction on the main primary,
+// authoritative prices), then write the order (one transaction on the owner, behind the bucket's fence). If the
+// second step fails (the owner is down, or the bucket stayed in a move past the deadline) the reservation is given
+// back. An order whose owner's primary is known to be down fails at once (an Unavailable naming it: a 503)
+// without touching the stock; orders of the other groups go on. Order ids are unique across groups (the operator
+// gives each group its own auto-increment offset) but neither dense nor in time order.
 import type { Logger } from 'pino';
 import type { Databases, Reader } from './db.js';
 import { HttpError } from './http.js';
+import type { OrderRouter } from './routing.js';
 import type { CartItem } from './sessions.js';
 
 export interface OrderItem {
@@ -19,7 +22,7 @@ export interface OrderItem {
 export interface Order {
   id: number;
   customer: number;
-  /** The shard that holds the order; null when unsharded. */
+  /** The shard that holds the order; null for the main database. */
   shard: number | null;
   totalCents: number;
   createdAt: string;
@@ -69,33 +72,34 @@ async function releaseStock(dbs: Databases, items: OrderItem[]): Promise<void> {
   });
 }
 
-/** Places an order for `customer` from `cart`; returns it with the ids of products whose stock changed. */
+/** Places an order for `customer` from `cart`. */
 export async function placeOrder(
   dbs: Databases,
+  router: OrderRouter,
   log: Logger,
   customer: number,
   cart: CartItem[],
 ): Promise<Order> {
   if (cart.length === 0) throw new HttpError(400, 'the cart is empty: POST /cart first');
-  const target = dbs.forCustomer(customer);
-  target.write.assertAvailable();
+  (await router.target(customer)).write.assertAvailable();
   const items = await reserveStock(dbs, cart);
   const totalCents = items.reduce((sum, i) => sum + i.quantity * i.priceCents, 0);
   try {
-    return await target.write.transaction(async (tx) => {
-      const result = await tx.exec('INSERT INTO orders (customer_id, total_cents) VALUES (?, ?)', [
-        customer,
-        totalCents,
-      ]);
+    return await router.write(customer, async (tx, target) => {
+      const result = await tx.exec(
+        'INSERT INTO orders (customer_id, total_cents, shard_bucket) VALUES (?, ?, ?)',
+        [customer, totalCents, target.bucket],
+      );
       const id = result.insertId;
-      await tx.exec('INSERT INTO order_items (order_id, product_id, name, quantity, price_cents) VALUES ?', [
-        items.map((i) => [id, i.productId, i.name, i.quantity, i.priceCents]),
-      ]);
+      await tx.exec(
+        'INSERT INTO order_items (order_id, product_id, name, quantity, price_cents, shard_bucket) VALUES ?',
+        [items.map((i) => [id, i.productId, i.name, i.quantity, i.priceCents, target.bucket])],
+      );
       const [row] = await tx.rows<{ createdAt: string }>(
         'SELECT created_at AS createdAt FROM orders WHERE id = ?',
         [id],
       );
-      return { id, customer, shard: target.shard ?? null, totalCents, createdAt: row!.createdAt, items };
+      return { id, customer, shard: target.shard, totalCents, createdAt: row!.createdAt, items };
     });
   } catch (err) {
     await releaseStock(dbs, items).catch((releaseErr: unknown) =>
@@ -106,27 +110,23 @@ export async function placeOrder(
 }
 
 /**
- * Reads an order from the read URL of the customer's shard (its primary while that is down); null when it is not
- * there (yet: replicas lag).
+ * Reads an order from the read URL of the group that owns the customer (its primary while that is down); null
+ * when it is not there (yet: replicas lag).
  */
-export async function getOrder(dbs: Databases, customer: number, id: number): Promise<Order | null> {
-  const target = dbs.forCustomer(customer);
+export async function getOrder(router: OrderRouter, customer: number, id: number): Promise<Order | null> {
+  const target = await router.target(customer);
   return readOrder(target.read, target.shard, customer, id);
 }
 
-/** Reads an order of `customer` through `reader`, a database of `shard` (undefined: unsharded). */
+/** Reads an order of `customer` through `reader`, a database of `shard` (null: the main database). */
 export async function readOrder(
   reader: Reader,
-  shard: number | undefined,
+  shard: number | null,
   customer: number,
   id: number,
 ): Promise<Order | null> {
   const [orders, items] = await Promise.all([
-    reader.rows<{ id: number; customer: number; totalCents: number; createdAt: string }>(
-      `SELECT id, customer_id AS customer, total_cents AS totalCents, created_at AS createdAt
-         FROM orders WHERE id = ? AND customer_id = ?`,
-      [id, customer],
-    ),
+    reader.rows<OrderRow>(`${ORDER_COLUMNS} WHERE id = ? AND customer_id = ?`, [id, customer]),
     reader.rows<OrderItem>(
       `SELECT oi.product_id AS productId, oi.name, oi.quantity, oi.price_cents AS priceCents
          FROM order_items oi JOIN orders o ON o.id = oi.order_id
@@ -135,13 +135,52 @@ export async function readOrder(
     ),
   ]);
   const order = orders[0];
-  if (!order) return null;
-  return {
-    id: Number(order.id),
-    customer: Number(order.customer),
-    shard: shard ?? null,
-    totalCents: Number(order.totalCents),
-    createdAt: order.createdAt,
-    items,
-  };
+  return order ? toOrder(order, shard, items) : null;
 }
+
+/** The most orders GET /orders?customer= lists. */
+export const LIST_LIMIT = 1_000;
+
+/** The customer's orders (oldest first, at most LIST_LIMIT), from the owner's read URL. */
+export async function listOrders(
+  router: OrderRouter,
+  customer: number,
+): Promise<{ shard: number | null; orders: Order[] }> {
+  const { read, shard } = await router.target(customer);
+  const [orders, items] = await Promise.all([
+    read.rows<OrderRow>(`${ORDER_COLUMNS} WHERE customer_id = ? ORDER BY created_at, id LIMIT ?`, [
+      customer,
+      LIST_LIMIT,
+    ]),
+    read.rows<OrderItem & { orderId: number }>(
+      `SELECT oi.order_id AS orderId, oi.product_id AS productId, oi.name, oi.quantity, oi.price_cents AS priceCents
+         FROM order_items oi JOIN orders o ON o.id = oi.order_id
+        WHERE o.customer_id = ? ORDER BY oi.order_id, oi.product_id`,
+      [customer],
+    ),
+  ]);
+  const itemsOf = new Map<number, OrderItem[]>();
+  for (const { orderId, ...item } of items) {
+    itemsOf.set(Number(orderId), [...(itemsOf.get(Number(orderId)) ?? []), item]);
+  }
+  return { shard, orders: orders.map((o) => toOrder(o, shard, itemsOf.get(Number(o.id)) ?? [])) };
+}
+
+interface OrderRow {
+  id: number;
+  customer: number;
+  totalCents: number;
+  createdAt: string;
+}
+
+const ORDER_COLUMNS = `SELECT id, customer_id AS customer, total_cents AS totalCents, created_at AS createdAt
+  FROM orders`;
+
+const toOrder = (row: OrderRow, shard: number | null, items: OrderItem[]): Order => ({
+  id: Number(row.id),
+  customer: Number(row.customer),
+  shard,
+  totalCents: Number(row.totalCents),
+  createdAt: row.createdAt,
+  items,
+});

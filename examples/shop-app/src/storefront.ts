@@ -16,6 +16,7 @@ import {
   textField,
 } from './http.js';
 import { type Order, readOrder } from './orders.js';
+import type { OrderRouter } from './routing.js';
 import type { SessionData } from './sessions.js';
 import {
   cartPage,
@@ -31,6 +32,8 @@ import {
 export interface StorefrontDeps {
   pod: string;
   dbs: Databases;
+  /** Where a customer's orders live (the shard map's owner of their bucket). */
+  orders: OrderRouter;
   pages: ProductPages;
   currentSession(ctx: Context): Promise<SessionData | undefined>;
   /** The request's session, created (with its Set-Cookie) when there is none. */
@@ -144,7 +147,7 @@ export function registerStorefront(router: Router, deps: StorefrontDeps): Router
       const session = await deps.currentSession(ctx);
       const cart = await deps.cartView(session);
       const shardOfCustomer =
-        cart.customer === null ? undefined : (dbs.forCustomer(cart.customer).shard ?? null);
+        cart.customer === null ? undefined : (await deps.orders.target(cart.customer)).shard;
       return htmlReply(cartPage({ pod, cartCount: cartCount(session) }, cart, { shardOfCustomer }));
     })
     .on('POST', '/shop/cart', async (ctx) => {
@@ -170,7 +173,7 @@ export function registerStorefront(router: Router, deps: StorefrontDeps): Router
       const session = await deps.currentSession(ctx);
       if (session?.customer === undefined) throw new HttpError(404, 'order not found in this session');
       const { customer } = session;
-      const target = dbs.forCustomer(customer);
+      const target = await deps.orders.target(customer);
       // From the shard's replica; right after the order it may lag, and then the primary that took it answers.
       const replica = new TracedReader(target.read);
       let order = await readOrder(replica, target.shard, customer, id);

@@ -236,9 +236,9 @@ describe('the cart page', () => {
     expect(text(page)).toContain('Orders of customer 1234 go to shard 1 .');
   });
 
-  it('says when the shop is not sharded, and shows an empty cart without a form', () => {
+  it('says when the customer’s orders are on the main database, and shows an empty cart without a form', () => {
     expect(text(cartPage(ctx, cart, { shardOfCustomer: null }))).toContain(
-      'go to the main primary (the shop is not sharded)',
+      'go to the main primary (the shard map gives their bucket to the main database)',
     );
     const empty = cartPage(ctx, { customer: null, items: [], totalCents: 0 });
     expect(text(empty)).toContain('Your cart is empty.');
@@ -275,10 +275,12 @@ describe('the order page', () => {
     expect(page).toContain('The replica had not caught up with the order yet, so the primary answered.');
   });
 
-  it('says when the shop is not sharded', () => {
+  it('says when the order is on the main database', () => {
     const page = orderPage(ctx, order({ shard: null }), { readFrom: ['replica'] });
     expect(find(page, 'strong', { id: 'order-shard' }).map((e) => e.text)).toEqual(['unsharded']);
-    expect(text(page)).toContain('the main primary ( primary ): the shop is not sharded.');
+    expect(text(page)).toContain(
+      'the main primary ( primary ): the shard map gives this customer’s bucket to the main database.',
+    );
   });
 
   it('escapes hostile item names', () => {

@@ -212,7 +212,7 @@ export function productPage(
 }
 
 export interface CartPageOptions {
-  /** The shard that holds the orders of the cart's customer (null: unsharded); undefined when no customer yet. */
+  /** The shard that holds the orders of the cart's customer (null: the main database); undefined when no customer yet. */
   shardOfCustomer?: number | null | undefined;
 }
 
@@ -228,7 +228,7 @@ export function cartPage(ctx: PageContext, cart: CartView, { shardOfCustomer }: 
     facts.push({
       label: 'Orders of customer',
       value: html`${cart.customer} go to
-      ${shardOfCustomer === null ? 'the main primary (the shop is not sharded)' : html`<span data-shard="${shardOfCustomer}">shard ${shardOfCustomer}</span>`}.`,
+      ${shardOfCustomer === null ? 'the main primary (the shard map gives their bucket to the main database)' : html`<span data-shard="${shardOfCustomer}">shard ${shardOfCustomer}</span>`}.`,
     });
   }
   const lines = cart.items.map(
@@ -303,7 +303,8 @@ export function orderPage(ctx: PageContext, order: Order, { readFrom }: OrderPag
         label: 'Order written to',
         value:
           order.shard === null
-            ? html`the main primary (<code>primary</code>): the shop is not sharded.`
+            ? html`the main primary (<code>primary</code>): the shard map gives this customer’s bucket to the
+              main database.`
             : html`<span data-shard="${order.shard}">shard ${order.shard}</span>'s primary
                 (<code>${writtenTo}</code>), the shard of customer ${order.customer}.`,
       },
