@@ -28,6 +28,8 @@ import { Caches } from './caches.js';
 import { EventRecorder } from './events.js';
 import { Reconciler, reconcileIDOf } from './reconciler.js';
 import { type MonitorDeps, ReplicationMonitor } from './replication-monitor.js';
+import { ReshardingMonitor } from './resharding-monitor.js';
+import type { PodAddress } from './resharding-topology.js';
 
 export const CONTROLLER_NAME = 'scalableapp';
 
@@ -51,6 +53,8 @@ export interface ControllerOptions {
   replicationIntervalMs?: number;
   /** For tests: simulated database servers (see ReplicationMonitor). */
   replicationPass?: MonitorDeps['pass'];
+  /** For tests: how the operator reaches a database pod (default its IP; see ReshardingMonitor). */
+  reshardingAddress?: PodAddress;
 }
 
 const OPTIONAL_KIND_RECHECK_MS = 30_000;
@@ -60,6 +64,7 @@ export class Controller {
   readonly queue: WorkQueue;
   readonly reconciler: Reconciler;
   readonly replication: ReplicationMonitor;
+  readonly resharding: ReshardingMonitor;
   private running = false;
   private stopped = false;
   /** Optional kinds not served when last looked for, and the timer of the next look. */
@@ -80,12 +85,23 @@ export class Controller {
       ...(opts.replicationIntervalMs ? { intervalMs: opts.replicationIntervalMs } : {}),
       ...(opts.replicationPass ? { pass: opts.replicationPass } : {}),
     });
+    this.resharding = new ReshardingMonitor({
+      caches: this.caches,
+      log: opts.log,
+      events,
+      metrics: opts.metrics,
+      enqueue: (key) => {
+        if (this.running) this.queue.add(key);
+      },
+      ...(opts.reshardingAddress ? { address: opts.reshardingAddress } : {}),
+    });
     this.reconciler = new Reconciler({
       client: opts.client,
       caches: this.caches,
       log: opts.log,
       events,
       replication: this.replication,
+      resharding: this.resharding,
       generatePassword: opts.generatePassword,
     });
     this.queue = new WorkQueue({
@@ -190,6 +206,7 @@ export class Controller {
     this.stopped = true;
     clearTimeout(this.recheck);
     this.replication.stop();
+    this.resharding.stop();
     await this.queue.shutdown();
     await Promise.all(this.caches.all.map((i) => i.stop()));
   }

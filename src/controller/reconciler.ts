@@ -23,6 +23,7 @@ import { type EventRecorder, transitionEvents } from './events.js';
 import { exposureSummary } from './exposure-summary.js';
 import { LiveObjects, foreignObjects, notOwned, ownedBy } from './ownership.js';
 import { pruneUndesired } from './prune.js';
+import type { ReshardingReport } from './resharding-monitor.js';
 import { computeStatus, haltedStatus, invalidStatus, statusEndpoints } from './status.js';
 import { writeStatus } from './status-writer.js';
 
@@ -33,9 +34,17 @@ export interface ReplicationTracker {
   activity(key: string, tier: 'database' | 'cache'): string[];
 }
 
+/** The resharding monitor as the reconciler uses it (resharding-monitor.ts). */
+export interface ReshardingTracker {
+  track(app: ScalableApp, credentials: Credentials, seedCount: number): void;
+  untrack(key: string): void;
+  report(key: string): ReshardingReport | undefined;
+}
+
 export interface ReconcilerDeps {
   client: KubeClient;
   replication?: ReplicationTracker;
+  resharding?: ReshardingTracker;
   caches: Caches;
   log: Logger;
   events: EventRecorder;
@@ -86,6 +95,7 @@ export class Reconciler {
     const raw = this.deps.caches.get(SCALABLE_APP.kind, namespace, name) as AppObject | undefined;
     if (!raw || raw.metadata?.deletionTimestamp) {
       this.deps.replication?.untrack(key);
+      this.deps.resharding?.untrack(key);
       return outcome; // gone or going: owner references do the rest
     }
     const log = this.deps.log.child({
@@ -112,6 +122,8 @@ export class Reconciler {
 
     const failure = app.spec.paused ? undefined : await this.converge(app, desired, live, outcome, log);
     this.deps.replication?.track(app, credentials);
+    // The count the apps routed by before (a map that does not exist yet is created from it).
+    this.deps.resharding?.track(app, credentials, raw.status?.database?.shards?.length ?? shardCount(app));
     await this.recordChanges(raw, outcome, log);
     await this.report(raw, app, desired, live, failure, outcome, log);
     if (outcome.applied.length || outcome.pruned.length) {
@@ -210,6 +222,7 @@ export class Reconciler {
       bindingSecretName: desired.some((o) => o.kind === 'Secret' && o.metadata.name === binding)
         ? binding
         : undefined,
+      resharding: this.deps.resharding?.report(appKey(app)),
       replicationActivity: {
         database: this.deps.replication?.activity(appKey(app), 'database') ?? [],
         cache: this.deps.replication?.activity(appKey(app), 'cache') ?? [],
@@ -265,6 +278,7 @@ export class Reconciler {
 }
 
 const appKey = (app: ScalableApp) => `${app.metadata.namespace}/${app.metadata.name}`;
+const shardCount = (app: ScalableApp) => app.spec.database?.shards.count ?? 0;
 
 /** The reconcileID of the pass that threw `err`, for the log line of whoever handles it. */
 export function reconcileIDOf(err: unknown): string | undefined {

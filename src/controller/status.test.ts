@@ -23,8 +23,10 @@ import {
   invalidStatus,
   progressingCondition,
   readyCondition,
+  reshardingCondition,
   statusEndpoints,
 } from './status.js';
+import type { ReshardingReport } from './resharding-monitor.js';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
 
@@ -521,6 +523,50 @@ describe('invalidStatus', () => {
   });
 });
 
+describe('reshardingCondition', () => {
+  const report = (r: Partial<ReshardingReport>): ReshardingReport => ({
+    state: 'idle',
+    toCount: 3,
+    version: 7,
+    movedBuckets: 0,
+    totalBuckets: 0,
+    message: '',
+    ...r,
+  });
+  it.each<[string, Partial<ReshardingReport>, string, RegExp]>([
+    [
+      'the map not read yet',
+      { state: 'waiting', version: 0, message: 'waiting for shard 0: no ready primary yet' },
+      'Unknown MapNotRead',
+      /shard 0: no ready primary/,
+    ],
+    ['the map at the spec’s count', {}, 'False MapCurrent', /version 7 routes to 3 shards/],
+    ['an unsharded map', { toCount: 0 }, 'False MapCurrent', /the main database only/],
+    [
+      'batches moving',
+      { state: 'moving', movedBuckets: 64, totalBuckets: 341, message: 'moving 2 → 3' },
+      'True MovingBuckets',
+      /\(64\/341 buckets moved\)/,
+    ],
+    [
+      'the drain after the last flip',
+      { state: 'waiting', movedBuckets: 341, totalBuckets: 341, message: 'draining' },
+      'True Waiting',
+      /draining/,
+    ],
+    [
+      'a batch rolled back for a key conflict',
+      { state: 'failed', reason: 'KeyConflict', totalBuckets: 341, message: 'orders: key 7 on both' },
+      'True KeyConflict',
+      /orders: key 7/,
+    ],
+  ])('%s', (_name, r, expected, message) => {
+    const c = reshardingCondition(report(r));
+    expect(`${c.status} ${c.reason}`).toBe(expected);
+    expect(c.message).toMatch(message);
+  });
+});
+
 describe('computeStatus', () => {
   /** Status of an app whose desired workloads all exist with every pod ready. */
   function statusOf(mods: Modifier[], edit: Partial<StatusInput> = {}) {
@@ -550,6 +596,33 @@ describe('computeStatus', () => {
   }
   const types = (s: ReturnType<typeof statusOf>) =>
     Object.fromEntries((s.conditions ?? []).map((c) => [c.type, `${c.status} ${c.reason}`]));
+
+  it('shows the shard map the resharding monitor saw, and Resharding beside the components (not in Ready)', () => {
+    const resharding: ReshardingReport = {
+      state: 'moving',
+      toCount: 3,
+      version: 12,
+      movedBuckets: 96,
+      totalBuckets: 341,
+      message: 'moving buckets from shards 0, 1 to shard 2',
+      maxPauseMs: 812.4,
+    };
+    const status = statusOf([withShards(3)], { resharding });
+    expect(status.database?.shardMap).toEqual({
+      state: 'moving',
+      version: 12,
+      shards: 3,
+      movedBuckets: 96,
+      totalBuckets: 341,
+      maxBatchPauseMs: 812,
+      message: 'moving buckets from shards 0, 1 to shard 2',
+    });
+    expect(types(status)).toMatchObject({
+      Ready: 'True AllComponentsReady',
+      Resharding: 'True MovingBuckets',
+    });
+    expect(statusOf([withShards(3)]).database?.shardMap).toBeUndefined();
+  });
 
   it('a pass that applied everything advances observedGeneration and, all pods ready, says Ready', () => {
     const status = statusOf([withCache(), withShards(2)]);

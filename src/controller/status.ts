@@ -1,7 +1,7 @@
 // Status from what is observed: per-component conditions from the live workloads, Ready, Progressing and Degraded
 // from those and this pass's failure, replica counts for kubectl and the scale subresource, and endpoints. Pure:
 // the caller passes the live objects. One small function per condition.
-import type { ConditionType, ScalableApp, ScalableAppStatus } from '../api/v1alpha1/index.js';
+import type { ConditionType, ScalableApp, ScalableAppStatus, ShardMapStatus } from '../api/v1alpha1/index.js';
 import { databaseEndpoints } from '../builders/database/index.js';
 import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
 import { GATEWAY_GROUP, type HTTPRoute, type ParentReference } from '../builders/exposure/httproute.js';
@@ -11,6 +11,7 @@ import type { Failure, LiveLookup } from './apply.js';
 import { type ConditionInput, mergeConditions } from './conditions.js';
 import type { ExposureSummary } from './exposure-summary.js';
 import { recordOf } from './replication-record.js';
+import type { ReshardingReport } from './resharding-monitor.js';
 import { type WorkloadState, workloadState } from './readiness.js';
 
 export interface StatusInput {
@@ -27,6 +28,8 @@ export interface StatusInput {
   bindingSecretName?: string;
   /** What the replication monitor is waiting for or doing in each group of the database (failing over). */
   replicationActivity?: { database: readonly string[]; cache: readonly string[] };
+  /** The shard map as the resharding monitor last saw it (undefined before its first pass). */
+  resharding?: ReshardingReport;
   now: Date;
 }
 
@@ -102,6 +105,7 @@ export function computeStatus(input: StatusInput): ScalableAppStatus {
         progressingCondition({ ...summary, paused: input.paused, anyFailed: failed.length > 0 }),
         degradedCondition(input.failure, failed),
         ...components,
+        ...(input.resharding ? [reshardingCondition(input.resharding)] : []),
       ],
       app.metadata.generation,
       input.now,
@@ -508,5 +512,56 @@ function databaseStatus(
           }),
         }
       : {}),
+    ...(input.resharding ? { shardMap: shardMapStatus(input.resharding) } : {}),
   };
+}
+
+function shardMapStatus(r: ReshardingReport): ShardMapStatus {
+  return {
+    state: r.state,
+    version: r.version,
+    shards: r.toCount,
+    movedBuckets: r.movedBuckets,
+    totalBuckets: r.totalBuckets,
+    ...(r.maxPauseMs !== undefined ? { maxBatchPauseMs: Math.round(r.maxPauseMs) } : {}),
+    message: r.message.slice(0, 4096),
+  };
+}
+
+/**
+ * Resharding: True while rows move to added shards (MovingBuckets, Waiting) or while a batch that was rolled back
+ * waits to be tried again (its reason: KeyConflict, Error); False (MapCurrent) when the map routes to every
+ * shard of the spec; Unknown (MapNotRead) until the map was first read.
+ */
+export function reshardingCondition(r: ReshardingReport): ConditionInput {
+  const progress = r.totalBuckets > 0 ? ` (${r.movedBuckets}/${r.totalBuckets} buckets moved)` : '';
+  if (r.version === 0 && r.totalBuckets === 0) {
+    // Not read yet: a new app's groups are starting, or the main primary does not answer.
+    return { type: 'Resharding', status: 'Unknown', reason: 'MapNotRead', message: r.message };
+  }
+  switch (r.state) {
+    case 'idle':
+      return {
+        type: 'Resharding',
+        status: 'False',
+        reason: 'MapCurrent',
+        message: `shard map version ${r.version} routes to ${r.toCount === 0 ? 'the main database only' : `${r.toCount} shards`}`,
+      };
+    case 'moving':
+      return {
+        type: 'Resharding',
+        status: 'True',
+        reason: 'MovingBuckets',
+        message: `${r.message}${progress}`,
+      };
+    case 'waiting':
+      return { type: 'Resharding', status: 'True', reason: 'Waiting', message: `${r.message}${progress}` };
+    case 'failed':
+      return {
+        type: 'Resharding',
+        status: 'True',
+        reason: r.reason ?? 'Failed',
+        message: `${r.message}${progress}`,
+      };
+  }
 }

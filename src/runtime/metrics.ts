@@ -79,6 +79,17 @@ export class Metrics {
     help: 'Times a primary with replicas was seen committing without waiting for a replica (semi-sync fell back to async).',
     registers: [this.registry],
   });
+  readonly bucketsMoved = new Counter({
+    name: 'scalableapp_resharding_buckets_moved_total',
+    help: 'Shard-map buckets whose rows were moved to another group (added shards).',
+    registers: [this.registry],
+  });
+  readonly batchPauseSeconds = new Histogram({
+    name: 'scalableapp_resharding_batch_write_pause_seconds',
+    help: 'Per batch of buckets moved: how long writes to its buckets paused (from the map listing them as moving to the flip).',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly restRequests = new Counter({
     name: 'rest_client_requests_total',
     help: 'Number of HTTP requests to the API server, partitioned by status code and method.',

@@ -10,6 +10,7 @@ export const CONDITION_TYPES = [
   'DatabaseReady',
   'ExposureReady',
   'WorkersReady',
+  'Resharding',
 ] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
@@ -70,6 +71,29 @@ const dbGroup = z
   })
   .describe('A primary and its replicas.');
 
+export const shardMapStatus = z
+  .strictObject({
+    state: z
+      .enum(['idle', 'moving', 'waiting', 'failed'])
+      .describe(
+        'idle: the map routes to every shard of the spec; moving / waiting: rows of buckets are moving to added shards; failed: the last batch was rolled back (nothing lost) or a server was unreachable, and is tried again.',
+      ),
+    version: z.int().min(0).describe('The version of the shard map the apps read (+1 on every change).'),
+    shards: z.int().min(0).describe('The shard count the map is at (idle) or moving to.'),
+    movedBuckets: z.int().min(0).describe('Buckets moved so far in this resharding.'),
+    totalBuckets: z.int().min(0).describe('Buckets this resharding moves (0 when idle).'),
+    maxBatchPauseMs: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('The longest write pause of a batch of buckets in this resharding (ms).'),
+    message: z.string().max(4096).describe('What the mover did last or waits for.'),
+  })
+  .describe(
+    'The shard map (bucket → group) the apps route by, and the resharding that moves rows to added shards.',
+  );
+export type ShardMapStatus = z.output<typeof shardMapStatus>;
+
 export const status = z
   .strictObject({
     observedGeneration: z
@@ -122,6 +146,7 @@ export const status = z
           )
           .optional()
           .describe('Shard groups, in index order.'),
+        shardMap: shardMapStatus.optional(),
       })
       .optional()
       .describe('The database.'),
