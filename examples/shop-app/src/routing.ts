@@ -131,13 +131,14 @@ export class OrderRouter {
           last = `${err.state ?? 'not held'} on ${found.target.write.target} (map version ${map.version})`;
         }
       }
-      if (performance.now() + delayMs > until) {
+      const left = until - performance.now();
+      if (left <= 0) {
         throw new Unavailable(
           `bucket-${bucket}`,
           `its orders are being moved (${last}) for more than ${this.writeDeadlineMs} ms`,
         );
       }
-      await sleep(delayMs);
+      await sleep(Math.min(delayMs, left));
       delayMs = Math.min(delayMs * 2, 200);
       map = await this.maps.refresh();
     }
