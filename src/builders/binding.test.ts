@@ -24,6 +24,12 @@ describe('bindingValues', () => {
         DATABASE_READ_URL: `mysql://app:${PW}@shop-db-replicas:3306/shop`,
         DATABASE_SHARDS: '[]',
         SHARD_BUCKETS: '1024',
+        // Where the shard map lives (on the write URL's database) and how fresh apps keep their copy.
+        SHARD_MAP_TABLE: '_sapp_shard_map',
+        SHARD_FENCE_TABLE: '_sapp_shard_buckets',
+        SHARD_BUCKET_COLUMN: 'shard_bucket',
+        SHARD_MAP_MAX_AGE_MS: '2000',
+        SHARD_MAP_REFRESH_MS: '500',
       },
     },
     {
@@ -76,7 +82,13 @@ describe('bindingValues', () => {
     {
       name: 'a disabled database',
       ctx: buildContext(withDatabase({ enabled: false })),
-      absent: ['DATABASE_WRITE_URL', 'DATABASE_READ_URL', 'DATABASE_SHARDS', 'SHARD_BUCKETS'],
+      absent: [
+        'DATABASE_WRITE_URL',
+        'DATABASE_READ_URL',
+        'DATABASE_SHARDS',
+        'SHARD_BUCKETS',
+        'SHARD_MAP_TABLE',
+      ],
     },
   ])('$name has no URL for what is not running', ({ ctx, absent }) => {
     const keys = Object.keys(bindingValues(ctx));

@@ -4,6 +4,13 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import type { DatabaseSpec, ScalableApp } from '../api/v1alpha1/index.js';
 import { SHARD_BUCKETS } from '../api/sharding.js';
+import {
+  BUCKET_FENCE_TABLE,
+  DEFAULT_SHARD_MAP_MAX_AGE_MS,
+  DEFAULT_SHARD_MAP_REFRESH_MS,
+  SHARD_BUCKET_COLUMN,
+  SHARD_MAP_TABLE,
+} from '../resharding/contract.js';
 import { APP_USER } from './credentials.js';
 import { cacheEndpoint, type Endpoint, MYSQL_PORT } from './endpoints.js';
 import { objectMeta } from './meta.js';
@@ -49,6 +56,12 @@ function databaseUrls(app: ScalableApp, db: DatabaseSpec, password: string): Rec
     DATABASE_READ_URL: mysqlUrl(password, reads, db.databaseName),
     DATABASE_SHARDS: JSON.stringify(shards),
     SHARD_BUCKETS: String(SHARD_BUCKETS),
+    // The resharding contract: the map on the write URL's database, the fence on every group's primary.
+    SHARD_MAP_TABLE,
+    SHARD_FENCE_TABLE: BUCKET_FENCE_TABLE,
+    SHARD_BUCKET_COLUMN,
+    SHARD_MAP_MAX_AGE_MS: String(DEFAULT_SHARD_MAP_MAX_AGE_MS),
+    SHARD_MAP_REFRESH_MS: String(DEFAULT_SHARD_MAP_REFRESH_MS),
   };
 }
 
