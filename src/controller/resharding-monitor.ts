@@ -220,7 +220,8 @@ export class ReshardingMonitor {
       );
     }
     if (report.state === 'idle' && wasRunning) {
-      const pause = before.maxPauseMs !== undefined ? `; longest write pause ${before.maxPauseMs} ms` : '';
+      const longest = report.maxPauseMs ?? before.maxPauseMs;
+      const pause = longest !== undefined ? `; longest write pause ${Math.round(longest)} ms` : '';
       await this.event(
         t,
         'Normal',

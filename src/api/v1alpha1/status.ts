@@ -86,7 +86,7 @@ export const shardMapStatus = z
       .int()
       .min(0)
       .optional()
-      .describe('The longest write pause of a batch of buckets in this resharding (ms).'),
+      .describe('The longest write pause of a batch of buckets in the running (or last) resharding (ms).'),
     message: z.string().max(4096).describe('What the mover did last or waits for.'),
   })
   .describe(
