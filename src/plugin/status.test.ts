@@ -108,6 +108,32 @@ describe('formatStatus', () => {
     expect(text).toContain('Replica lag: not reported in status.');
   });
 
+  it('shows the shard map: its version, and the progress of a resharding', () => {
+    expect(text).not.toContain('Shard map');
+    const base = shop.status!.database!;
+    const withMap = (shardMap: NonNullable<typeof base.shardMap>) =>
+      formatStatus({
+        app: { ...shop, status: { ...shop.status, database: { ...base, shardMap } } },
+        pods,
+        now: NOW,
+      });
+    const map = { version: 4, shards: 1, movedBuckets: 0, totalBuckets: 0, message: '' };
+    expect(withMap({ ...map, state: 'idle' })).toContain('  Shard map: version 4, 1 shards, current\n');
+    expect(
+      withMap({
+        ...map,
+        state: 'moving',
+        shards: 2,
+        movedBuckets: 96,
+        totalBuckets: 512,
+        maxBatchPauseMs: 640,
+        message: 'moving shard 0 → shard 1',
+      }),
+    ).toContain(
+      '  Shard map: version 4, 2 shards, moving 96/512 buckets (longest write pause 640 ms): moving shard 0 → shard 1\n',
+    );
+  });
+
   it('notes a pod labelled primary that is not the one status records', () => {
     const stale = formatStatus({
       app: shop,

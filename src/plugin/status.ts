@@ -2,7 +2,12 @@
 // each replication group records and its last failover, and where clients and users reach it. Everything shown
 // comes from the app's status and its pods; what neither holds (replica lag in seconds) is said to be absent.
 import type { V1Pod } from '@kubernetes/client-node';
-import { CONDITION_TYPES, type Condition, type FailoverRecord } from '../api/v1alpha1/index.js';
+import {
+  CONDITION_TYPES,
+  type Condition,
+  type FailoverRecord,
+  type ShardMapStatus,
+} from '../api/v1alpha1/index.js';
 import type { LiveApp } from './app.js';
 import { databaseGroups, groupOf, isReady, MAIN_GROUP, podName, podsOf, roleOf } from './pods.js';
 import { age, table } from './table.js';
@@ -143,6 +148,7 @@ function database(app: LiveApp, pods: readonly V1Pod[], now: Date): string[] {
       `    ${MAIN_GROUP}: ${failoverText(db.primary.lastFailover)}`,
       ...(db.shards ?? []).map((s) => `    ${groupName(String(s.index))}: ${failoverText(s.lastFailover)}`),
     );
+    if (db.shardMap) lines.push(shardMapText(db.shardMap));
   }
   const all = [...groups.values()].flat();
   if (all.length) lines.push(podTable(all, now, [GROUP, ROLE]));
@@ -151,6 +157,17 @@ function database(app: LiveApp, pods: readonly V1Pod[], now: Date): string[] {
     '  is at most 60 s behind its primary (its readiness probe), so READY 1/1 on a replica bounds its lag.',
   );
   return lines;
+}
+
+/** "Shard map: version 7, 3 shards, moving 96/341 buckets (longest write pause 812 ms): ..." */
+function shardMapText(m: ShardMapStatus): string {
+  const target = m.shards === 0 ? 'the main database only' : `${m.shards} shards`;
+  const pause = m.maxBatchPauseMs !== undefined ? ` (longest write pause ${m.maxBatchPauseMs} ms)` : '';
+  const state =
+    m.state === 'idle'
+      ? 'current'
+      : `${m.state} ${m.movedBuckets}/${m.totalBuckets} buckets${pause}: ${m.message}`;
+  return `  Shard map: version ${m.version}, ${target}, ${state}`;
 }
 
 function cache(app: LiveApp, pods: readonly V1Pod[], now: Date): string[] {
