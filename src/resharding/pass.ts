@@ -15,8 +15,28 @@
 // server for the pass, through src/replication/connect.ts. What each step does is in batch.ts; the statements
 // are in sql.ts; the contract with the apps in contract.ts.
 import type { Engine } from '../api/v1alpha1/index.js';
-import type { ServerAddress, ServerConnection, Timeouts } from '../replication/connect.js';
+import {
+  connectServer,
+  type ServerAddress,
+  type ServerConnection,
+  type Timeouts,
+} from '../replication/connect.js';
+import { MAIN_OWNER } from './contract.js';
+import { bucketsOf, newMap, sameOwners, type ShardMapState, targetOwners, validateOwners } from './map.js';
 import type { FailureReason, Progress } from './progress.js';
+import { Servers } from './servers.js';
+import { ensureFenceTable, dbNow, insertOwned } from './sql.js';
+import {
+  type Context,
+  describeBatch,
+  type Options,
+  type Outcome,
+  planned,
+  record,
+  result,
+  STEP_ACTIONS,
+} from './steps.js';
+import { loadMap, storeNewMap } from './store.js';
 
 export interface HostPort {
   host: string;
@@ -111,13 +131,133 @@ export interface PassResult {
   retryAfterMs?: number;
 }
 
+const DEFAULTS = {
+  timeouts: { connectMs: 5_000, queryMs: 60_000 },
+  connect: connectServer,
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  now: Date.now,
+  budgetMs: 20_000,
+  maxWaitMs: 10_000,
+  retryAfterMs: 60_000,
+  verifyTimeoutMs: 30_000,
+  chunkRows: 1_000,
+  lockWaitSeconds: 10,
+};
+
+function checkTarget(topology: Topology, target: Target): void {
+  const shards = topology.shards.length;
+  const count = (what: string, n: number | undefined) => {
+    if (n !== undefined && (!Number.isInteger(n) || n < 0 || n > shards)) {
+      throw new Error(`${what} ${n}: the topology lists ${shards} shards`);
+    }
+  };
+  count('target shard count', target.count);
+  count('seed shard count', target.seedCount);
+  if (!Number.isInteger(target.batchBuckets) || target.batchBuckets < 1) {
+    throw new Error(`batchBuckets must be a positive integer, got ${target.batchBuckets}`);
+  }
+  if (!(target.mapMaxAgeMs >= 0))
+    throw new Error(`mapMaxAgeMs must be at least 0, got ${target.mapMaxAgeMs}`);
+}
+
+/**
+ * Every group's fence table, with `owned` rows for the buckets the map gives it (rows in other states are left
+ * alone). With no map yet, the fences come first and then the map (from the seed count), so an app that finds
+ * the map always finds fences it can write through. `strict`: a group that cannot be reached fails the pass.
+ */
+async function ensure(ctx: Context, strict: boolean): Promise<ShardMapState> {
+  const existing = await loadMap(ctx.main);
+  const map = existing ?? newMap(ctx.target.seedCount ?? ctx.target.count);
+  validateOwners(map.owners, ctx.servers.owners().length - 1);
+  for (const group of ctx.servers.owners()) {
+    try {
+      const client = await ctx.servers.primary(group);
+      await ensureFenceTable(client);
+      await insertOwned(client, bucketsOf(map.owners, group));
+    } catch (e) {
+      if (strict || !existing) throw e;
+    }
+  }
+  if (existing) return existing;
+  await storeNewMap(ctx.main, map);
+  return (await loadMap(ctx.main))!;
+}
+
 export async function reshardPass(
   topology: Topology,
   target: Target,
   deps: PassDeps = {},
 ): Promise<PassResult> {
-  void topology;
-  void target;
-  void deps;
-  throw new Error('reshardPass: not implemented yet');
+  const opts: Options = { ...DEFAULTS, ...deps };
+  const servers = new Servers(topology, opts.connect, opts.timeouts);
+  const started = opts.now();
+  let map: ShardMapState | undefined;
+  let last: Progress | undefined;
+  try {
+    checkTarget(topology, target);
+    const ctx: Context = {
+      database: topology.database,
+      target,
+      servers,
+      main: await servers.primary(MAIN_OWNER),
+      opts,
+    };
+    const goal = targetOwners(target.count);
+    const before = await loadMap(ctx.main);
+    const idle = (m: ShardMapState | undefined) => !!m && !m.progress && sameOwners(m.owners, goal);
+    map = await ensure(ctx, !idle(before));
+    let batches = 0;
+    for (;;) {
+      const cur: ShardMapState = map;
+      const p: Progress | undefined = cur.progress;
+      if (p) last = p;
+      if (!p) {
+        if (sameOwners(cur.owners, goal)) {
+          const done = last ? `resharded to ${last.toCount} shards: ${last.movedBuckets} buckets moved` : '';
+          return result(cur, 'idle', done || `the map is at ${target.count} shards`, {}, last);
+        }
+        map = await record(ctx, (_p, now) => planned(cur, target, now));
+        continue;
+      }
+      if (p.error) {
+        const wait = p.error.at + opts.retryAfterMs - (await dbNow(ctx.main));
+        const retarget = p.toCount !== target.count || p.batchBuckets !== target.batchBuckets;
+        if (wait > 0 && !retarget) {
+          const text = `${p.error.reason}: ${p.error.message}; the batch is tried again in ${wait} ms`;
+          return result(cur, 'failed', text, { reason: p.error.reason, retryAfterMs: wait });
+        }
+        map = await record(ctx, ({ error: _e, ...q }) => q);
+        continue;
+      }
+      if (
+        (p.step === 'pause' || p.step === 'drain') &&
+        (p.toCount !== target.count || p.batchBuckets !== target.batchBuckets)
+      ) {
+        map = await record(ctx, (q, now) => planned(cur, target, now, q));
+        continue;
+      }
+      if (p.step === 'pause' && batches > 0 && opts.now() - started >= opts.budgetMs) {
+        const text = `moving: ${p.movedBuckets} of ${p.totalBuckets} buckets moved, next ${describeBatch(p.current!)}`;
+        return result(cur, 'moving', text);
+      }
+      if (p.step === 'flip') batches++;
+      const out: Outcome = await STEP_ACTIONS[p.step](ctx, p, cur);
+      if ('result' in out) return out.result;
+      map = out.map;
+    }
+  } catch (e) {
+    const message = `resharding pass failed: ${(e as Error).message}`;
+    const failed: PassResult = {
+      state: 'failed',
+      version: map?.version ?? 0,
+      movedBuckets: last?.movedBuckets ?? 0,
+      totalBuckets: last?.totalBuckets ?? 0,
+      message,
+      reason: 'Error',
+      retryAfterMs: opts.retryAfterMs,
+    };
+    return failed;
+  } finally {
+    await servers.close();
+  }
 }

@@ -47,6 +47,11 @@ export const progressSchema = z.object({
   totalBuckets: count,
   movedBuckets: count,
   startedAt: z.number(),
+  /**
+   * No batch pauses before this (DB clock): a new resharding waits 2 × mapMaxAgeMs from its start, so an app
+   * that last found no map (and so routes statically, without fence checks) has read the map by then.
+   */
+  holdUntil: z.number().optional(),
   /** When the current batch's writes paused (its map change committed). */
   pausedAt: z.number().optional(),
   /** When the last batch flipped: the drain counts from here. */

@@ -209,8 +209,12 @@ export const createTable = (c: SqlClient, ddl: string) => c.query(ddl);
 
 // ---- copy, verify, delete ----
 
-/** Types read as text so they reinsert exactly (the driver would turn them into JS numbers, Dates or objects). */
-const AS_TEXT = /^(decimal|float|double|real|date|datetime|timestamp|time|year|json)$/;
+/**
+ * Types read as text so they reinsert exactly: the driver would turn them into JS numbers, Dates or objects
+ * (MariaDB's JSON is a LONGTEXT that the driver parses, so text columns are cast too).
+ */
+const AS_TEXT =
+  /^(decimal|float|double|real|date|datetime|timestamp|time|year|json|tinytext|text|mediumtext|longtext)$/;
 
 const selectExpr = (col: Column) =>
   AS_TEXT.test(col.type)

@@ -1,0 +1,257 @@
+// The steps of a resharding, each a function of the pass's context and the recorded progress. Each returns the
+// map as it stands after the step (the next step is recorded in its progress) or, to end the pass, a result.
+// Writes between records are idempotent, so a step interrupted anywhere is simply run again.
+import type { SqlClient } from '../replication/sql.js';
+import { copyBatch, deleteMovedRows, KeyConflict, uncopyBatch, verifyBatch } from './copy.js';
+import { type ShardMapState } from './map.js';
+import type { PassDeps, PassResult, Target } from './pass.js';
+import { planResharding, plannedBuckets } from './plan.js';
+import type { Batch, FailureReason, Progress, Step } from './progress.js';
+import type { Servers } from './servers.js';
+import { dbNow, deleteFence, movedBuckets, setFence, setLockWait } from './sql.js';
+import { changeMap } from './store.js';
+
+export type Options = Required<Omit<PassDeps, 'onStep' | 'onBatch'>> & Pick<PassDeps, 'onStep' | 'onBatch'>;
+
+export interface Context {
+  database: string;
+  target: Target;
+  servers: Servers;
+  main: SqlClient;
+  opts: Options;
+  /** Rows the current batch copied (known when its copy or verify ran in this pass). */
+  rows?: number;
+}
+
+export type Outcome = { map: ShardMapState } | { result: PassResult };
+
+const MAX_COPY_ATTEMPTS = 3;
+
+/** Builds a result from the map (and its progress, or the last one this pass saw). */
+export function result(
+  map: ShardMapState,
+  state: PassResult['state'],
+  message: string,
+  extra: Partial<PassResult> = {},
+  last: Progress | undefined = map.progress,
+): PassResult {
+  return {
+    state,
+    version: map.version,
+    movedBuckets: last?.movedBuckets ?? 0,
+    totalBuckets: last?.totalBuckets ?? 0,
+    message,
+    ...(last?.lastPauseMs !== undefined ? { lastPauseMs: last.lastPauseMs } : {}),
+    ...extra,
+  };
+}
+
+const describe = (b: Batch) => `${b.buckets.length} buckets from ${owner(b.from)} to ${owner(b.to)}`;
+const owner = (o: number) => (o === -1 ? 'main' : `shard ${o}`);
+const without = (list: readonly number[], drop: readonly number[]) => list.filter((b) => !drop.includes(b));
+
+/** Records the progress `change` makes (no version change: apps ignore progress), then tells onStep. */
+export async function record(ctx: Context, change: (p: Progress, now: number) => Progress | undefined) {
+  const map = await changeMap(ctx.main, (m, now) => ({ ...m, progress: change(m.progress!, now) }));
+  if (map.progress) ctx.opts.onStep?.(map.progress);
+  return map;
+}
+
+const toStep = (step: Step) => (p: Progress) => ({ ...p, step });
+
+/** A new resharding (or a new target for one in progress): plan from the owners now, record the first batch. */
+export function planned(map: ShardMapState, target: Target, now: number, base?: Progress): Progress {
+  const plan = planResharding(map.owners, target.count, target.batchBuckets);
+  const fromCount = map.owners.every((o) => o === -1) ? 0 : Math.max(...map.owners) + 1;
+  const moved = base?.movedBuckets ?? 0;
+  const next: Progress = {
+    fromCount: base?.fromCount ?? fromCount,
+    toCount: target.count,
+    batchBuckets: target.batchBuckets,
+    batch: base?.batch ?? 0,
+    step: plan.length > 0 ? 'pause' : 'drain',
+    totalBuckets: moved + plannedBuckets(plan),
+    movedBuckets: moved,
+    startedAt: base?.startedAt ?? now,
+  };
+  if (!base) next.holdUntil = now + 2 * target.mapMaxAgeMs;
+  if (plan[0]) next.current = plan[0];
+  if (base?.lastFlipAt !== undefined) next.lastFlipAt = base.lastFlipAt;
+  if (base?.lastPauseMs !== undefined) next.lastPauseMs = base.lastPauseMs;
+  return next;
+}
+
+/** Waits (sleeps, or ends the pass with 'waiting' when longer than maxWaitMs) until the DB clock reaches `until`. */
+async function waitUntil(
+  ctx: Context,
+  map: ShardMapState,
+  until: number,
+  why: string,
+): Promise<Outcome | undefined> {
+  const wait = until - (await dbNow(ctx.main));
+  if (wait <= 0) return undefined;
+  if (wait > ctx.opts.maxWaitMs) {
+    return { result: result(map, 'waiting', `${why}: ${wait} ms more`, { retryAfterMs: wait }) };
+  }
+  await ctx.opts.sleep(wait);
+  return { map };
+}
+
+/** 1. pause: the map lists the batch as moving (apps that read it stop writing it). */
+async function pause(ctx: Context, p: Progress, current: ShardMapState): Promise<Outcome> {
+  const batch = p.current!;
+  if (p.holdUntil !== undefined) {
+    const held = await waitUntil(ctx, current, p.holdUntil, 'waiting for every app to have read the new map');
+    if (held) return held;
+  }
+  const map = await changeMap(ctx.main, (m, now) => {
+    const { holdUntil: _h, ...q } = m.progress!;
+    return {
+      ...m,
+      version: m.version + 1,
+      moving: [...new Set([...m.moving, ...batch.buckets])].sort((a, b) => a - b),
+      progress: { ...q, step: 'fence', pausedAt: now, copyAttempts: 0 },
+    };
+  });
+  ctx.opts.onStep?.(map.progress!);
+  return { map };
+}
+
+/** 2. fence: the source refuses the batch's writes, once every write that passed its check has ended. */
+async function fence(ctx: Context, p: Progress): Promise<Outcome> {
+  const source = await ctx.servers.primary(p.current!.from);
+  await setLockWait(source, ctx.opts.lockWaitSeconds);
+  await setFence(source, p.current!.buckets, 'moving');
+  return { map: await record(ctx, toStep('copy')) };
+}
+
+/** 3. copy: the batch's rows to the destination (its fence `incoming`); a key conflict rolls the batch back. */
+async function copy(ctx: Context, p: Progress): Promise<Outcome> {
+  try {
+    ctx.rows = await copyBatch(ctx.servers, p.current!, {
+      database: ctx.database,
+      chunkRows: ctx.opts.chunkRows,
+    });
+  } catch (e) {
+    if (e instanceof KeyConflict) return rollBack(ctx, p, 'KeyConflict', e.message, e.table);
+    throw e;
+  }
+  return { map: await record(ctx, toStep('verify')) };
+}
+
+/** 4. verify: counts and checksums equal on the destination's primary and replicas; a mismatch copies again. */
+async function verify(ctx: Context, p: Progress): Promise<Outcome> {
+  const verdict = await verifyBatch(ctx.servers, p.current!, {
+    database: ctx.database,
+    timeoutMs: ctx.opts.verifyTimeoutMs,
+    sleep: ctx.opts.sleep,
+    now: ctx.opts.now,
+  });
+  if (verdict.ok) {
+    ctx.rows = verdict.rows;
+    return { map: await record(ctx, toStep('flip')) };
+  }
+  const attempts = (p.copyAttempts ?? 0) + 1;
+  if (verdict.reason === 'VerifyMismatch' && attempts < MAX_COPY_ATTEMPTS) {
+    return { map: await record(ctx, (q) => ({ ...q, step: 'copy', copyAttempts: attempts })) };
+  }
+  return rollBack(ctx, p, verdict.reason, verdict.message, verdict.table);
+}
+
+/** 5. flip: the destination owns the batch, the source's rows stay (fenced `moved`) until the drain ends. */
+async function flip(ctx: Context, p: Progress): Promise<Outcome> {
+  const batch = p.current!;
+  await setFence(await ctx.servers.primary(batch.to), batch.buckets, 'owned');
+  await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'moved');
+  const map = await changeMap(ctx.main, (m, now) => {
+    const owners = m.owners.map((o, b) => (batch.buckets.includes(b) ? batch.to : o));
+    const q = m.progress!;
+    const next: ShardMapState = {
+      version: m.version + 1,
+      owners,
+      moving: without(m.moving, batch.buckets),
+      progress: q,
+    };
+    const pauseMs = now - (q.pausedAt ?? now);
+    next.progress = planned(next, { ...ctx.target, count: q.toCount, batchBuckets: q.batchBuckets }, now, {
+      ...q,
+      batch: q.batch + 1,
+      movedBuckets: q.movedBuckets + batch.buckets.length,
+      lastFlipAt: now,
+      lastPauseMs: pauseMs,
+    });
+    return next;
+  });
+  ctx.opts.onStep?.(map.progress!);
+  ctx.opts.onBatch?.({
+    ...batch,
+    rows: ctx.rows ?? 0,
+    pauseMs: map.progress!.lastPauseMs!,
+    version: map.version,
+  });
+  delete ctx.rows;
+  return { map };
+}
+
+/** After the last flip: wait until every app has had to read a map that has it (2 × max age, DB clock). */
+async function drain(ctx: Context, p: Progress, map: ShardMapState): Promise<Outcome> {
+  if (p.lastFlipAt !== undefined) {
+    const until = p.lastFlipAt + 2 * ctx.target.mapMaxAgeMs;
+    const held = await waitUntil(ctx, map, until, 'draining: the sources keep the moved rows');
+    if (held) return held;
+  }
+  return { map: await record(ctx, toStep('delete')) };
+}
+
+/** Then the sources' moved rows go, a chunk at a time, with their fence rows; the resharding is done. */
+async function cleanUp(ctx: Context, _p: Progress, map: ShardMapState): Promise<Outcome> {
+  for (const group of ctx.servers.owners()) {
+    const client = await ctx.servers.primary(group);
+    const buckets = (await movedBuckets(client)).filter((b) => map.owners[b] !== group);
+    if (buckets.length === 0) continue;
+    await deleteMovedRows(client, buckets, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
+    await deleteFence(client, buckets);
+  }
+  return { map: await record(ctx, () => undefined) };
+}
+
+/** Undoes a batch that cannot complete: the destination's copy and fence rows go, the source owns it again. */
+async function rollBack(
+  ctx: Context,
+  p: Progress,
+  reason: FailureReason,
+  message: string,
+  table?: string,
+): Promise<Outcome> {
+  const batch = p.current!;
+  const dest = await ctx.servers.primary(batch.to);
+  await uncopyBatch(ctx.servers, batch, ctx.database);
+  await deleteFence(dest, batch.buckets);
+  await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'owned');
+  const map = await changeMap(ctx.main, (m, now) => {
+    const { pausedAt: _p, copyAttempts: _c, ...rest } = m.progress!;
+    const error = { reason, message, at: now, ...(table !== undefined ? { table } : {}) };
+    return {
+      ...m,
+      version: m.version + 1,
+      moving: without(m.moving, batch.buckets),
+      progress: { ...rest, step: 'pause' as const, error },
+    };
+  });
+  ctx.opts.onStep?.(map.progress!);
+  const text = `${reason}: the batch of ${describe(batch)} was rolled back, writes resumed; ${message}`;
+  return { result: result(map, 'failed', text, { reason, retryAfterMs: ctx.opts.retryAfterMs }) };
+}
+
+export const STEP_ACTIONS: Record<Step, (ctx: Context, p: Progress, map: ShardMapState) => Promise<Outcome>> =
+  {
+    pause,
+    fence,
+    copy,
+    verify,
+    flip,
+    drain,
+    delete: cleanUp,
+  };
+
+export { describe as describeBatch };
