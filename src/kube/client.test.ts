@@ -59,3 +59,29 @@ describe('KubeClient and 429', () => {
     await client.close();
   });
 });
+
+describe('KubeClient metrics', () => {
+  it('counts each request by verb (a dry run apart), resource and code', async () => {
+    const { client } = await apiServer(0);
+    const seen: string[] = [];
+    const metrics = {
+      restRequests: { inc: () => undefined },
+      restLatency: { observe: () => undefined },
+      apiRequests: {
+        observe: (l: { verb: string; resource: string; code: string }) =>
+          seen.push(`${l.verb} ${l.resource} ${l.code}`),
+      },
+    };
+    const counted = new KubeClient(client.kubeConfig, { metrics });
+    const path = '/apis/apps/v1/namespaces/a/deployments/web';
+    await counted.request('PATCH', path, { query: { dryRun: 'All' }, body: {} });
+    await counted.request('PATCH', path, { body: {} });
+    await counted.request('GET', `${path}/status`);
+    expect(seen).toEqual([
+      'PATCH (dry run) deployments 200',
+      'PATCH deployments 200',
+      'GET deployments/status 200',
+    ]);
+    await Promise.all([client.close(), counted.close()]);
+  });
+});

@@ -6,6 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
 import { ApiError } from './errors.js';
+import { requestKind } from './request-kind.js';
 
 export type Verb = 'GET' | 'LIST' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -20,6 +21,8 @@ export interface RequestOptions {
 export interface RequestMetrics {
   restRequests: { inc(labels: { code: string; method: string }): void };
   restLatency: { observe(labels: { verb: string }, seconds: number): void };
+  /** By verb (dry runs apart), resource and code: where the requests and their time go (request-kind.ts). */
+  apiRequests?: { observe(labels: { verb: string; resource: string; code: string }, seconds: number): void };
 }
 
 /** Paces writes: `take` resolves when one more write may go (the runtime's TokenBucket is one). */
@@ -132,8 +135,12 @@ export class KubeClient {
       if (err instanceof ApiError || err instanceof TooManyRequests) throw err;
       throw new Error(`${method} ${url.pathname}: ${(err as Error).message}`, { cause: err });
     } finally {
-      this.opts.metrics?.restRequests.inc({ code: String(status || '<error>'), method });
-      this.opts.metrics?.restLatency.observe({ verb: verb }, (performance.now() - started) / 1000);
+      const code = String(status || '<error>');
+      const seconds = (performance.now() - started) / 1000;
+      this.opts.metrics?.restRequests.inc({ code, method });
+      this.opts.metrics?.restLatency.observe({ verb: verb }, seconds);
+      const kind = requestKind(verb, path, opts.query?.dryRun !== undefined);
+      this.opts.metrics?.apiRequests?.observe({ ...kind, code }, seconds);
       this.opts.onRequest?.(verb, path, status);
     }
   }

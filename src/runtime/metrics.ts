@@ -96,6 +96,13 @@ export class Metrics {
     labelNames: ['code', 'method'] as const,
     registers: [this.registry],
   });
+  readonly apiRequests = new Histogram({
+    name: 'scalableapp_api_request_duration_seconds',
+    help: 'Requests to the API server and their latency, by verb (dry runs apart), resource (with its subresource) and status code.',
+    labelNames: ['verb', 'resource', 'code'] as const,
+    buckets: [0.01, 0.05, 0.25, 1, 5],
+    registers: [this.registry],
+  });
   readonly restLatency = new Histogram({
     name: 'rest_client_request_duration_seconds',
     help: 'Request latency in seconds to the API server, by verb.',
