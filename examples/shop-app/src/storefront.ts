@@ -2,6 +2,7 @@
 // Forms post here and get a 303 to the page to show next, so they work without JavaScript and a reload never
 // posts twice. The session cookie is SameSite=Lax (another site's form post does not carry it), and a post whose
 // Origin is another site is refused as well.
+import { Unavailable } from './availability.js';
 import { type CacheStatus, listProducts, type ProductPages, type Review } from './catalog.js';
 import { type Databases, TracedReader } from './db.js';
 import type { Html } from './html.js';
@@ -146,8 +147,17 @@ export function registerStorefront(router: Router, deps: StorefrontDeps): Router
     .on('GET', '/shop/cart', async (ctx) => {
       const session = await deps.currentSession(ctx);
       const cart = await deps.cartView(session);
+      // Where the customer's orders go is only shown: when the shard map cannot be read, the cart is still served.
       const shardOfCustomer =
-        cart.customer === null ? undefined : (await deps.orders.target(cart.customer)).shard;
+        cart.customer === null
+          ? undefined
+          : await deps.orders.target(cart.customer).then(
+              (t) => t.shard,
+              (err: unknown) => {
+                if (err instanceof Unavailable) return undefined;
+                throw err;
+              },
+            );
       return htmlReply(cartPage({ pod, cartCount: cartCount(session) }, cart, { shardOfCustomer }));
     })
     .on('POST', '/shop/cart', async (ctx) => {
