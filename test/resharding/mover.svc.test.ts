@@ -18,6 +18,7 @@ import {
   type Topology,
 } from '../../src/resharding/pass.js';
 import { planResharding } from '../../src/resharding/plan.js';
+import type { Progress } from '../../src/resharding/progress.js';
 import type { MariaDBServer } from '../services/mariadb.js';
 import { sleep } from '../services/ports.js';
 import { AppClient, type Written } from './app-client.js';
@@ -194,7 +195,20 @@ describe('the mover under writes and reads', () => {
     const t = topology(db, cluster.main, [endpoints(s0), endpoints(s1)]);
     const groups = [cluster.main, s0, s1].map((server, i) => ({ owner: i - 1, server }));
     await withApp('0 → 2', t, 0, groups, async (_app, batches) => {
-      const results = await untilIdle(t, target(2, 256, 0), deps(batches));
+      // A write whose map predates the pause goes to the source: once the fence step is done, the source's
+      // fence refuses it (checked as the app checks, right when the copy starts).
+      let staleCheck: Promise<unknown> | undefined;
+      const onStep = (p: Progress) => {
+        if (p.step !== 'copy' || p.batch !== 0 || staleCheck) return;
+        staleCheck = cluster.main.query(
+          `SELECT state FROM \`${db}\`._sapp_shard_buckets WHERE bucket = ? LOCK IN SHARE MODE`,
+          [p.current!.buckets[0]],
+        );
+      };
+      const results = await untilIdle(t, target(2, 256, 0), deps(batches, { onStep }));
+      // 'moved' only if the check ran after the flip (a very slow machine); 'owned' would let the write in.
+      const [{ state }] = (await staleCheck) as [{ state: string }];
+      expect(['moving', 'moved']).toContain(state);
       expect(results.at(-1)).toMatchObject({ state: 'idle', movedBuckets: 1024, totalBuckets: 1024 });
       expect(batches).toHaveLength(4);
       return 2;
