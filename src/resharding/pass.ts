@@ -131,6 +131,9 @@ export interface PassResult {
   retryAfterMs?: number;
 }
 
+/** How soon a pass that failed with a batch's writes paused asks to run again. */
+const PAUSED_RETRY_MS = 1_000;
+
 const DEFAULTS = {
   timeouts: { connectMs: 5_000, queryMs: 60_000 },
   connect: connectServer,
@@ -246,7 +249,9 @@ export async function reshardPass(
       map = out.map;
     }
   } catch (e) {
-    const message = `resharding pass failed: ${(e as Error).message}`;
+    // A batch whose writes are paused is taken up again soon; otherwise after the usual interval.
+    const paused = !!last && ['fence', 'copy', 'verify', 'flip'].includes(last.step);
+    const message = `resharding pass failed: ${(e as Error).message}${paused ? `; writes to ${last!.current!.buckets.length} buckets stay paused until the next pass` : ''}`;
     const failed: PassResult = {
       state: 'failed',
       version: map?.version ?? 0,
@@ -254,7 +259,7 @@ export async function reshardPass(
       totalBuckets: last?.totalBuckets ?? 0,
       message,
       reason: 'Error',
-      retryAfterMs: opts.retryAfterMs,
+      retryAfterMs: paused ? Math.min(PAUSED_RETRY_MS, opts.retryAfterMs) : opts.retryAfterMs,
     };
     return failed;
   } finally {

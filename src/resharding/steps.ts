@@ -104,6 +104,8 @@ async function pause(ctx: Context, p: Progress, current: ShardMapState): Promise
     const held = await waitUntil(ctx, current, p.holdUntil, 'waiting for every app to have read the new map');
     if (held) return held;
   }
+  // Both groups must answer before the batch's writes pause (an unreachable one fails the pass here instead).
+  await Promise.all([ctx.servers.primary(batch.from), ctx.servers.primary(batch.to)]);
   const map = await changeMap(ctx.main, (m, now) => {
     const { holdUntil: _h, ...q } = m.progress!;
     return {

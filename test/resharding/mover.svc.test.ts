@@ -305,6 +305,40 @@ describe('the mover under writes and reads', () => {
   }, 120_000);
 });
 
+describe('the pass as the controller sees it', () => {
+  it('a replica that does not catch up rolls the batch back (ReplicaLag); then moving at the budget, waiting in the drain', async () => {
+    const db = 'rs_lag';
+    const [s0, s1, s2] = cluster.shards as [MariaDBServer, MariaDBServer, MariaDBServer];
+    await createDatabase(cluster, db, [cluster.main, s0, s1]);
+    const t = topology(db, cluster.main, [endpoints(s0), endpoints(s1), endpoints(s2, [cluster.replica])]);
+    const groups = [cluster.main, s0, s1, s2].map((server, i) => ({ owner: i - 1, server }));
+    await withApp('replica lag', t, 2, groups, async (_app, batches) => {
+      await cluster.replica.query('STOP SLAVE SQL_THREAD');
+      let lagged: PassResult;
+      try {
+        lagged = await reshardPass(t, target(3, 512, 2), deps(batches, { verifyTimeoutMs: 1_500 }));
+      } finally {
+        await cluster.replica.query('START SLAVE SQL_THREAD');
+      }
+      expect(lagged).toMatchObject({ state: 'failed', reason: 'ReplicaLag', movedBuckets: 0 });
+      expect(lagged.message).toMatch(/shard 2 replica 127.0.0.1:\d+ did not match the copy within 1500 ms/);
+      const again = { ...deps(batches), retryAfterMs: 0 };
+      expect(await reshardPass(t, target(3, 512, 2), { ...again, budgetMs: 0 })).toMatchObject({
+        state: 'moving',
+        movedBuckets: 171,
+        totalBuckets: 341,
+        message: 'moving: 171 of 341 buckets moved, next 170 buckets from shard 1 to shard 2',
+      });
+      const waiting = await reshardPass(t, target(3, 512, 2), { ...again, maxWaitMs: 0 });
+      expect(waiting).toMatchObject({ state: 'waiting', movedBuckets: 341 });
+      expect(waiting.retryAfterMs).toBeLessThanOrEqual(2 * MAX_AGE_MS);
+      const results = await untilIdle(t, target(3, 512, 2), again);
+      expect(results.at(-1)).toMatchObject({ state: 'idle', movedBuckets: 341 });
+      return 3;
+    });
+  }, 120_000);
+});
+
 /** Waits until a write to one of `buckets` succeeds after `since` writes. */
 async function eventuallyWrites(app: AppClient, buckets: number[], since: number) {
   const mine = new Set(buckets);
