@@ -306,6 +306,26 @@ describe('the mover under writes and reads', () => {
 });
 
 describe('the pass as the controller sees it', () => {
+  it('a new target between batches is planned from where the buckets are: 2 → 3 stopped after a batch, then back to 2', async () => {
+    const db = 'rs_back';
+    const [s0, s1, s2] = cluster.shards as [MariaDBServer, MariaDBServer, MariaDBServer];
+    await createDatabase(cluster, db, [cluster.main, s0, s1]);
+    const t = topology(db, cluster.main, [endpoints(s0), endpoints(s1), endpoints(s2)]);
+    const groups = [cluster.main, s0, s1, s2].map((server, i) => ({ owner: i - 1, server }));
+    await withApp('3 then back to 2', t, 2, groups, async (_app, batches) => {
+      const first = await reshardPass(t, target(3, 512, 2), deps(batches, { budgetMs: 0 }));
+      expect(first).toMatchObject({ state: 'moving', movedBuckets: 171, totalBuckets: 341 });
+      const results = await untilIdle(t, target(2, 512, 2), deps(batches));
+      // The 171 buckets shard 2 took go back to shard 0, whose moved rows were still there (and are replaced).
+      expect(results.at(-1)).toMatchObject({ state: 'idle', movedBuckets: 342, totalBuckets: 342 });
+      expect(batches.map((b) => [b.from, b.to, b.buckets.length])).toEqual([
+        [0, 2, 171],
+        [2, 0, 171],
+      ]);
+      return 2;
+    });
+  }, 120_000);
+
   it('a replica that does not catch up rolls the batch back (ReplicaLag); then moving at the budget, waiting in the drain', async () => {
     const db = 'rs_lag';
     const [s0, s1, s2] = cluster.shards as [MariaDBServer, MariaDBServer, MariaDBServer];
