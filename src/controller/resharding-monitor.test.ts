@@ -183,6 +183,50 @@ describe('ReshardingMonitor', () => {
     h.monitor.stop();
   });
 
+  it('shows progress batch by batch while a pass runs, not only when it ends', async () => {
+    const h = harness(groupPods(3), [idle(1)]);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const progress = (movedBuckets: number) =>
+      ({
+        fromCount: 2,
+        toCount: 3,
+        batchBuckets: 16,
+        batch: movedBuckets / 16,
+        step: 'pause',
+        totalBuckets: 64,
+        movedBuckets,
+        startedAt: 0,
+      }) as const;
+    const monitor = new ReshardingMonitor({
+      caches: { list: () => groupPods(3), get: () => undefined } as unknown as Caches,
+      log,
+      events: { record: async () => undefined } as unknown as EventRecorder,
+      metrics: h.metrics,
+      enqueue: (key) => h.enqueued.push(key),
+      pass: async (_topology, _target, deps) => {
+        deps?.onStep?.(progress(0));
+        deps?.onStep?.(progress(16));
+        deps?.onStep?.(progress(16));
+        await held;
+        return idle(5);
+      },
+    });
+    monitor.track(app(3), TEST_CREDENTIALS, 2);
+    await settle();
+    expect(monitor.report('shop/shop')).toMatchObject({
+      state: 'moving',
+      movedBuckets: 16,
+      totalBuckets: 64,
+    });
+    const enqueuedMidPass = h.enqueued.length;
+    expect(enqueuedMidPass).toBe(2);
+    release();
+    await settle();
+    expect(monitor.report('shop/shop')).toMatchObject({ state: 'idle', version: 5 });
+    monitor.stop();
+  });
+
   it('reports a rolled-back batch once as a Warning, and tries again after the time the pass asks', async () => {
     const failed: PassResult = {
       state: 'failed',

@@ -123,7 +123,11 @@ export class ReshardingMonitor {
     try {
       next = await this.passOver(t);
     } catch (err) {
-      this.deps.log.warn({ scalableapp: t.key, err: String(err) }, 'resharding pass failed');
+      // A thrown error is a fault of the pass (servers' errors come back as a 'failed' result): keep its stack.
+      this.deps.log.warn(
+        { scalableapp: t.key, err: (err as Error).stack ?? String(err) },
+        'resharding pass failed',
+      );
       next = ERROR_RETRY_MS;
     } finally {
       t.busy = false;
@@ -161,6 +165,20 @@ export class ReshardingMonitor {
         seedCount: t.seedCount,
       },
       {
+        // Progress shows in status batch by batch, not only when the pass ends (a pass runs up to its budget).
+        onStep: (progress) => {
+          const r = t.report;
+          if (r && r.state === 'moving' && r.movedBuckets === progress.movedBuckets) return;
+          void this.update(t, {
+            state: 'moving',
+            toCount: count,
+            version: r?.version ?? 0,
+            movedBuckets: progress.movedBuckets,
+            totalBuckets: progress.totalBuckets,
+            message: `moving to ${progress.toCount} shards from ${progress.fromCount}, batch ${progress.batch + 1}`,
+            ...(maxPauseMs !== undefined ? { maxPauseMs } : {}),
+          });
+        },
         onBatch: (batch) => {
           maxPauseMs = Math.max(maxPauseMs ?? 0, batch.pauseMs);
           this.deps.metrics.bucketsMoved.inc(batch.buckets.length);
