@@ -1,0 +1,82 @@
+import { describe, expect, it } from '@jest/globals';
+import { shardMap } from '../api/sharding.js';
+import { reshardPass, type Topology } from './pass.js';
+import { planned } from './steps.js';
+
+const map = (owners: number[]) => ({ version: 4, owners, moving: [], progress: undefined });
+const target = { count: 3, batchBuckets: 128, mapMaxAgeMs: 2_000 };
+
+describe('planned: the progress of a new resharding or of a new target', () => {
+  it('a new one: counts from the owners, the first batch, held 2 × mapMaxAgeMs for apps that saw no map', () => {
+    expect(planned(map(shardMap(2)), target, 1_000)).toEqual({
+      fromCount: 2,
+      toCount: 3,
+      batchBuckets: 128,
+      batch: 0,
+      step: 'pause',
+      current: { from: 0, to: 2, buckets: expect.any(Array) },
+      totalBuckets: 341,
+      movedBuckets: 0,
+      startedAt: 1_000,
+      holdUntil: 5_000,
+    });
+  });
+
+  it('a new target keeps what was done (batches, moved buckets, start, last flip) and is not held again', () => {
+    const base = planned(map(shardMap(2)), target, 1_000);
+    const next = planned(map(shardMap(3)), { ...target, count: 2 }, 9_000, {
+      ...base,
+      batch: 3,
+      movedBuckets: 341,
+      lastFlipAt: 8_000,
+      lastPauseMs: 120,
+    });
+    expect(next).toMatchObject({ fromCount: 2, toCount: 2, batch: 3, movedBuckets: 341, totalBuckets: 682 });
+    expect(next).toMatchObject({ startedAt: 1_000, lastFlipAt: 8_000, lastPauseMs: 120, step: 'pause' });
+    expect(next.holdUntil).toBeUndefined();
+  });
+
+  it('nothing left to move goes to the drain; 0 shards count from all-main owners', () => {
+    expect(planned(map(shardMap(3)), target, 1_000)).toMatchObject({ step: 'drain', totalBuckets: 0 });
+    expect(planned(map(new Array(1024).fill(-1)), target, 1_000)).toMatchObject({
+      fromCount: 0,
+      totalBuckets: 1024,
+    });
+  });
+});
+
+describe('reshardPass refuses a target the topology cannot hold, before connecting', () => {
+  const ep = { primary: { host: 'db', port: 3306 }, replicas: [] };
+  const topology: Topology = {
+    engine: 'mariadb',
+    database: 'shop',
+    user: 'app',
+    password: 'pw',
+    main: ep,
+    shards: [ep, ep],
+  };
+  const connect = () => Promise.reject(new Error('must not connect'));
+
+  it.each([
+    [{ ...target, count: 3 }, 'target shard count 3: the topology lists 2 shards'],
+    [{ ...target, count: 2, seedCount: 5 }, 'seed shard count 5: the topology lists 2 shards'],
+    [{ ...target, count: 2, batchBuckets: 0 }, 'batchBuckets must be a positive integer, got 0'],
+    [{ ...target, count: 2, mapMaxAgeMs: -1 }, 'mapMaxAgeMs must be at least 0, got -1'],
+  ])('%j', async (t, message) => {
+    expect(await reshardPass(topology, t, { connect })).toMatchObject({
+      state: 'failed',
+      reason: 'Error',
+      version: 0,
+      message: `resharding pass failed: ${message}`,
+    });
+  });
+
+  it('an unreachable main primary is a failed pass that says so, not a throw', async () => {
+    expect(await reshardPass(topology, { ...target, count: 2 }, { connect })).toMatchObject({
+      state: 'failed',
+      reason: 'Error',
+      message: 'resharding pass failed: must not connect',
+      retryAfterMs: 60_000,
+    });
+  });
+});
