@@ -219,7 +219,7 @@ export async function reshardPass(
           const done = last ? `resharded to ${last.toCount} shards: ${last.movedBuckets} buckets moved` : '';
           return result(cur, 'idle', done || `the map is at ${target.count} shards`, {}, last);
         }
-        map = await record(ctx, (_p, now) => planned(cur, target, now));
+        map = await record(ctx, undefined, (_p, now) => planned(cur, target, now));
         continue;
       }
       if (p.error) {
@@ -229,14 +229,14 @@ export async function reshardPass(
           const text = `${p.error.reason}: ${p.error.message}; the batch is tried again in ${wait} ms`;
           return result(cur, 'failed', text, { reason: p.error.reason, retryAfterMs: wait });
         }
-        map = await record(ctx, ({ error: _e, ...q }) => q);
+        map = await record(ctx, p, ({ error: _e, ...q }) => q);
         continue;
       }
       if (
         (p.step === 'pause' || p.step === 'drain') &&
         (p.toCount !== target.count || p.batchBuckets !== target.batchBuckets)
       ) {
-        map = await record(ctx, (q, now) => planned(cur, target, now, q));
+        map = await record(ctx, p, (q, now) => planned(cur, target, now, q));
         continue;
       }
       if (p.step === 'pause' && batches > 0 && opts.now() - started >= opts.budgetMs) {

@@ -46,13 +46,38 @@ export function result(
   };
 }
 
-const describe = (b: Batch) => `${b.buckets.length} buckets from ${owner(b.from)} to ${owner(b.to)}`;
+export const describeBatch = (b: Batch) =>
+  `${b.buckets.length} buckets from ${owner(b.from)} to ${owner(b.to)}`;
 const owner = (o: number) => (o === -1 ? 'main' : `shard ${o}`);
 const without = (list: readonly number[], drop: readonly number[]) => list.filter((b) => !drop.includes(b));
 
+/**
+ * Changes the map under its lock, from the progress `from` only: when another pass (a second operator, or one
+ * that outlived its lease) has moved on since this one read it, this one stops instead of acting twice.
+ */
+function changeFrom(
+  ctx: Context,
+  from: Progress | undefined,
+  change: (map: ShardMapState, now: number) => ShardMapState,
+): Promise<ShardMapState> {
+  return changeMap(ctx.main, (m, now) => {
+    const at = (q: Progress | undefined) => (q ? `${q.step} of batch ${q.batch}` : 'no resharding');
+    if (at(m.progress) !== at(from) || (m.progress?.error === undefined) !== (from?.error === undefined)) {
+      throw new Error(
+        `another pass moved the resharding on (${at(m.progress)}, this pass was at ${at(from)})`,
+      );
+    }
+    return change(m, now);
+  });
+}
+
 /** Records the progress `change` makes (no version change: apps ignore progress), then tells onStep. */
-export async function record(ctx: Context, change: (p: Progress, now: number) => Progress | undefined) {
-  const map = await changeMap(ctx.main, (m, now) => ({ ...m, progress: change(m.progress!, now) }));
+export async function record(
+  ctx: Context,
+  from: Progress | undefined,
+  change: (p: Progress, now: number) => Progress | undefined,
+) {
+  const map = await changeFrom(ctx, from, (m, now) => ({ ...m, progress: change(m.progress!, now) }));
   if (map.progress) ctx.opts.onStep?.(map.progress);
   return map;
 }
@@ -106,7 +131,7 @@ async function pause(ctx: Context, p: Progress, current: ShardMapState): Promise
   }
   // Both groups must answer before the batch's writes pause (an unreachable one fails the pass here instead).
   await Promise.all([ctx.servers.primary(batch.from), ctx.servers.primary(batch.to)]);
-  const map = await changeMap(ctx.main, (m, now) => {
+  const map = await changeFrom(ctx, p, (m, now) => {
     const { holdUntil: _h, ...q } = m.progress!;
     return {
       ...m,
@@ -124,7 +149,7 @@ async function fence(ctx: Context, p: Progress): Promise<Outcome> {
   const source = await ctx.servers.primary(p.current!.from);
   await setLockWait(source, ctx.opts.lockWaitSeconds);
   await setFence(source, p.current!.buckets, 'moving');
-  return { map: await record(ctx, toStep('copy')) };
+  return { map: await record(ctx, p, toStep('copy')) };
 }
 
 /** 3. copy: the batch's rows to the destination (its fence `incoming`); a key conflict rolls the batch back. */
@@ -138,7 +163,7 @@ async function copy(ctx: Context, p: Progress): Promise<Outcome> {
     if (e instanceof KeyConflict) return rollBack(ctx, p, 'KeyConflict', e.message, e.table);
     throw e;
   }
-  return { map: await record(ctx, toStep('verify')) };
+  return { map: await record(ctx, p, toStep('verify')) };
 }
 
 /** 4. verify: counts and checksums equal on the destination's primary and replicas; a mismatch copies again. */
@@ -151,11 +176,11 @@ async function verify(ctx: Context, p: Progress): Promise<Outcome> {
   });
   if (verdict.ok) {
     ctx.rows = verdict.rows;
-    return { map: await record(ctx, toStep('flip')) };
+    return { map: await record(ctx, p, toStep('flip')) };
   }
   const attempts = (p.copyAttempts ?? 0) + 1;
   if (verdict.reason === 'VerifyMismatch' && attempts < MAX_COPY_ATTEMPTS) {
-    return { map: await record(ctx, (q) => ({ ...q, step: 'copy', copyAttempts: attempts })) };
+    return { map: await record(ctx, p, (q) => ({ ...q, step: 'copy', copyAttempts: attempts })) };
   }
   return rollBack(ctx, p, verdict.reason, verdict.message, verdict.table);
 }
@@ -165,7 +190,7 @@ async function flip(ctx: Context, p: Progress): Promise<Outcome> {
   const batch = p.current!;
   await setFence(await ctx.servers.primary(batch.to), batch.buckets, 'owned');
   await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'moved');
-  const map = await changeMap(ctx.main, (m, now) => {
+  const map = await changeFrom(ctx, p, (m, now) => {
     const owners = m.owners.map((o, b) => (batch.buckets.includes(b) ? batch.to : o));
     const q = m.progress!;
     const next: ShardMapState = {
@@ -202,11 +227,11 @@ async function drain(ctx: Context, p: Progress, map: ShardMapState): Promise<Out
     const held = await waitUntil(ctx, map, until, 'draining: the sources keep the moved rows');
     if (held) return held;
   }
-  return { map: await record(ctx, toStep('delete')) };
+  return { map: await record(ctx, p, toStep('delete')) };
 }
 
 /** Then the sources' moved rows go, a chunk at a time, with their fence rows; the resharding is done. */
-async function cleanUp(ctx: Context, _p: Progress, map: ShardMapState): Promise<Outcome> {
+async function cleanUp(ctx: Context, p: Progress, map: ShardMapState): Promise<Outcome> {
   for (const group of ctx.servers.owners()) {
     const client = await ctx.servers.primary(group);
     const buckets = (await movedBuckets(client)).filter((b) => map.owners[b] !== group);
@@ -214,7 +239,7 @@ async function cleanUp(ctx: Context, _p: Progress, map: ShardMapState): Promise<
     await deleteMovedRows(client, buckets, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
     await deleteFence(client, buckets);
   }
-  return { map: await record(ctx, () => undefined) };
+  return { map: await record(ctx, p, () => undefined) };
 }
 
 /** Undoes a batch that cannot complete: the destination's copy and fence rows go, the source owns it again. */
@@ -230,7 +255,7 @@ async function rollBack(
   await uncopyBatch(ctx.servers, batch, ctx.database);
   await deleteFence(dest, batch.buckets);
   await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'owned');
-  const map = await changeMap(ctx.main, (m, now) => {
+  const map = await changeFrom(ctx, p, (m, now) => {
     const { pausedAt: _p, copyAttempts: _c, ...rest } = m.progress!;
     const error = { reason, message, at: now, ...(table !== undefined ? { table } : {}) };
     return {
@@ -241,7 +266,7 @@ async function rollBack(
     };
   });
   ctx.opts.onStep?.(map.progress!);
-  const text = `${reason}: the batch of ${describe(batch)} was rolled back, writes resumed; ${message}`;
+  const text = `${reason}: the batch of ${describeBatch(batch)} was rolled back, writes resumed; ${message}`;
   return { result: result(map, 'failed', text, { reason, retryAfterMs: ctx.opts.retryAfterMs }) };
 }
 
@@ -255,5 +280,3 @@ export const STEP_ACTIONS: Record<Step, (ctx: Context, p: Progress, map: ShardMa
     drain,
     delete: cleanUp,
   };
-
-export { describe as describeBatch };
