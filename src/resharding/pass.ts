@@ -1,19 +1,25 @@
 // One pass of the resharding mover over an app's database groups. The controller calls it on every reconcile of
-// an app with a database (sharded or not) and writes status, events and metrics from its result:
+// an app with a database (sharded or not), one pass per app at a time, and writes status, events and metrics
+// from its result:
 //
-//   const result = await reshardPass(topology, { count, batchBuckets, mapMaxAgeMs }, { onBatch, logger... });
+//   const result = await reshardPass(topology, { count, batchBuckets, mapMaxAgeMs, seedCount }, { onBatch });
 //   // result.state: 'idle'    the map equals the target's and nothing is in progress: requeue normally
 //   //               'moving'  batches remain (the pass stopped at its time budget): requeue at once
-//   //               'waiting' the drain (2 × mapMaxAgeMs after the last flip) has not ended: requeue after
-//   //                         result.retryAfterMs
-//   //               'failed'  a batch was rolled back (result.reason: KeyConflict names the table) or a server
-//   //                         could not be reached (reason Error): requeue after result.retryAfterMs
+//   //               'waiting' a wait longer than maxWaitMs (the hold before a new resharding's first batch, or
+//   //                         the drain after its last flip): requeue after result.retryAfterMs
+//   //               'failed'  a batch was rolled back, writes resumed (reason KeyConflict, VerifyMismatch,
+//   //                         ReplicaLag; the message names the table or replica; tried again retryAfterMs after
+//   //                         the rollback, or at once for a new target), or an error (reason Error: a server
+//   //                         unreachable, a statement refused): requeue after result.retryAfterMs (1 s when a
+//   //                         batch's writes are paused)
 //
-// The pass is idempotent and resumable: every step is recorded in the map row's `progress` before it acts, so a
-// pass killed at any point (the operator restarted, a server gone) is taken up by the next one. It connects as
-// the app user (ALL on the app database; the operator's own account has no data privileges), one connection per
-// server for the pass, through src/replication/connect.ts. What each step does is in batch.ts; the statements
-// are in sql.ts; the contract with the apps in contract.ts.
+// The first pass creates the map (from seedCount: the count the data follows) after every group's fence rows.
+// Then, while the map differs from the target's: plan, and per batch pause → fence → copy → verify → flip, each
+// recorded in the map row's `progress` before it acts (or with it, in the same transaction), so a pass killed at
+// any point (the operator restarted, a server gone) is taken up by the next one; then drain and delete the moved
+// rows from the sources. It connects as the app user (ALL on the app database; the operator's own account has
+// no data privileges), one connection per server for the pass, through src/replication/connect.ts. The steps
+// are in steps.ts, the rows in copy.ts, the statements in sql.ts, the names shared with apps in contract.ts.
 import type { Engine } from '../api/v1alpha1/index.js';
 import {
   connectServer,
