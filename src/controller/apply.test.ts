@@ -18,9 +18,13 @@ const notServed = new ApiError(404, 'NotFound', 'the server could not find the r
 describe('describeError', () => {
   it('an apply of a kind the cluster does not serve says which CRD is missing', async () => {
     const client = { request: () => Promise.reject(notServed) } as unknown as KubeClient;
-    const err = await applyChanged(client, [route], () => undefined, pino({ level: 'silent' })).catch(
-      (e) => e,
-    );
+    const nothingLive = {
+      known: () => undefined,
+      fetch: async () => undefined,
+      remember: () => undefined,
+      isOurs: () => true,
+    };
+    const err = await applyChanged(client, [route], nothingLive, pino({ level: 'silent' })).catch((e) => e);
     expect(describeError(err)).toEqual({
       reason: 'KindNotServed',
       message:

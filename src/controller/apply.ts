@@ -1,6 +1,9 @@
 // Server-side apply of the desired objects: only those that drifted, each one dry-run first so that an object
-// the API server rejects leaves every other object as it was; then the real applies, in order. Autoscaled
-// workloads hand `spec.replicas` over to the HPA without a drop to one pod.
+// the API server rejects leaves every other object as it was; then the real applies, in order. The dry runs also
+// say which objects exist (a dry run of a create answers without a resourceVersion), so an object missing from
+// the caches is read only when it turns out to exist: it may be someone else's, and then nothing is applied.
+// What the real applies answer is the live object from then on. Autoscaled workloads hand `spec.replicas` over to
+// the HPA without a drop to one pod.
 import type { Logger } from 'pino';
 import { FIELD_MANAGER } from '../builders/meta.js';
 import type { K8sObject } from '../builders/types.js';
@@ -16,11 +19,27 @@ const HANDOVER_MANAGER = 'scalable-app-operator-replicas-handover';
 /** The live object of a desired one, if it exists (and is this app's). */
 export type LiveLookup = (desired: K8sObject) => Record<string, unknown> | undefined;
 
+type LiveObject = Record<string, unknown>;
+
+/** The live objects as one pass sees them (ownership.ts's LiveObjects). */
+export interface LiveView {
+  /** What is known without a request. */
+  known(o: K8sObject): LiveObject | undefined;
+  /** Reads the object from the API server (undefined: it does not exist); known from then on. */
+  fetch(o: K8sObject): Promise<LiveObject | undefined>;
+  /** What the apply of `o` answered: the object as it is now; known from then on. */
+  remember(o: K8sObject, answer: LiveObject): void;
+  /** Whether an existing object is this app's to change. */
+  isOurs(o: LiveObject): boolean;
+}
+
 export interface Applied {
   /** `Kind/name` of every object applied. */
   applied: string[];
   /** The applied objects that did not exist before. */
   created: string[];
+  /** Objects that exist and are not this app's: when there are any, nothing was applied. */
+  foreign: K8sObject[];
 }
 
 /** Why a pass failed, as the Ready and Degraded conditions say it. */
@@ -66,29 +85,82 @@ export function describeError(err: unknown): Failure {
 
 const name = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
 
-/** Applies the desired objects that drifted from their live state; nothing at all when one is rejected. */
+/**
+ * Applies the desired objects that drifted from their live state; nothing at all when one is rejected, or when
+ * one exists that is not this app's (each such object is named).
+ */
 export async function applyChanged(
   client: KubeClient,
   desired: readonly K8sObject[],
-  live: LiveLookup,
+  live: LiveView,
   log: Logger,
 ): Promise<Applied> {
-  const changed = desired.filter((o) => {
-    const d = drift(o as Record<string, unknown>, live(o), FIELD_MANAGER);
-    if (d.changed) log.debug({ object: objectKey(o), reason: d.reason }, 'drift');
-    return d.changed;
-  });
-  const created = changed.filter((o) => !live(o)).map(name); // before the caches see the new objects
-  const steps = changed.flatMap((o) => replicasHandover(o, desired, live));
-  for (const s of steps) await applyObject(client, s.object, s.manager, true);
-  for (const s of steps) await applyObject(client, s.object, s.manager, false);
-  return { applied: steps.filter((s) => s.manager === FIELD_MANAGER).map((s) => name(s.object)), created };
+  const lookup: LiveLookup = (o) => live.known(o);
+  const read = new Set<string>();
+  /** Reads each object from the API server; returns those that exist and are not this app's. */
+  const theirs = async (objects: readonly K8sObject[]) => {
+    const foreign: K8sObject[] = [];
+    for (const o of objects) {
+      read.add(objectKey(o));
+      const found = await live.fetch(o);
+      if (found && !live.isOurs(found)) foreign.push(o);
+    }
+    return foreign;
+  };
+  // Cached as someone else's: read again, the cache may lag behind a deletion.
+  const cachedForeign = await theirs(desired.filter((o) => isTheirs(lookup(o), live)));
+  for (;;) {
+    const changed = desired.filter((o) => {
+      const d = drift(o as LiveObject, lookup(o), FIELD_MANAGER);
+      if (d.changed) log.debug({ object: objectKey(o), reason: d.reason }, 'drift');
+      return d.changed;
+    });
+    const steps = changed.flatMap((o) => replicasHandover(o, desired, lookup));
+    const rehearsal = await rehearse(client, steps);
+    const exists = (o: K8sObject) => Boolean(metadataOf(rehearsal.answers.get(objectKey(o))).resourceVersion);
+    // Missing from the caches yet there (or its dry run failed): someone else's, or ours and the cache lags.
+    const unseen = changed.filter((o) => {
+      const key = objectKey(o);
+      return !lookup(o) && !read.has(key) && (exists(o) || rehearsal.failed.has(key));
+    });
+    const foreign = new Set([...cachedForeign, ...(await theirs(unseen))]);
+    if (foreign.size) return { applied: [], created: [], foreign: desired.filter((o) => foreign.has(o)) };
+    if (rehearsal.error) throw rehearsal.error;
+    if (unseen.length) continue; // plan again with what was read (drift and the replicas handover depend on it)
+    for (const s of steps) live.remember(s.object, await applyObject(client, s, false));
+    return {
+      applied: steps.filter((s) => s.manager === FIELD_MANAGER).map((s) => name(s.object)),
+      created: changed.filter((o) => !exists(o)).map(name),
+      foreign: [],
+    };
+  }
 }
 
-function applyObject(client: KubeClient, o: K8sObject, manager: string, dryRun: boolean) {
+const isTheirs = (o: LiveObject | undefined, live: LiveView) => o !== undefined && !live.isOurs(o);
+
+/** Dry-runs every step (past a failure, so that every object someone else has can be named). */
+async function rehearse(client: KubeClient, steps: readonly Step[]) {
+  const answers = new Map<string, LiveObject>();
+  const failed = new Set<string>();
+  let error: unknown;
+  for (const s of steps) {
+    const key = objectKey(s.object);
+    try {
+      answers.set(key, await applyObject(client, s, true));
+    } catch (err) {
+      failed.add(key);
+      error ??= err;
+    }
+  }
+  return { answers, failed, error };
+}
+
+const metadataOf = (o: LiveObject | undefined) => (o?.metadata ?? {}) as { resourceVersion?: string };
+
+function applyObject(client: KubeClient, { object: o, manager }: Step, dryRun: boolean) {
   const type = resourceFor(o.apiVersion, o.kind);
   return client
-    .request('PATCH', objectPath(type, o.metadata.namespace!, o.metadata.name), {
+    .request<LiveObject>('PATCH', objectPath(type, o.metadata.namespace!, o.metadata.name), {
       query: { fieldManager: manager, force: true, ...(dryRun ? { dryRun: 'All' } : {}) },
       body: o,
       contentType: APPLY_PATCH,

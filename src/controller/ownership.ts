@@ -1,7 +1,7 @@
 // What exists of each desired object, and whether it is this app's to change. The caches hold only objects with
 // the managed-by label, so a desired object missing from them may still exist: created by someone else, or by
-// this operator a moment ago. Before it is created it is read once from the API server (404: absent; any other
-// error fails the pass, it is not an absence). An object that exists is this app's only when it carries the
+// this operator a moment ago. Its dry run tells (apply.ts), and when it exists it is read once from the API
+// server before anything is applied (404: absent; any other error fails the pass, it is not an absence). An object that exists is this app's only when it carries the
 // app's controller owner reference (the uid, not just a label anyone can set), or when it is the credentials
 // Secret kept on `deletionPolicy: Retain`, which has no owner reference by design and is known by its name and
 // labels. Any other object is left alone: the app reports it instead of taking it over.
@@ -20,8 +20,9 @@ type Ref = Pick<K8sObject, 'apiVersion' | 'kind' | 'metadata'>;
 export type LiveObject = KubernetesObject & Record<string, unknown>;
 
 /**
- * The live objects one pass sees: the caches, and what the pass read from the API server (a cache miss, or an
- * object the cache says is someone else's: the cache may lag behind a deletion). A read wins over the cache.
+ * The live objects one pass sees: the caches, what the pass read from the API server (a cache miss its dry run
+ * found, or an object the cache says is someone else's: the cache may lag behind a deletion), and what its
+ * applies answered. A read or an apply's answer wins over the cache.
  */
 export class LiveObjects {
   private readonly read = new Map<string, LiveObject | undefined>();
@@ -36,6 +37,11 @@ export class LiveObjects {
     const key = objectKey(o);
     if (this.read.has(key)) return this.read.get(key);
     return this.caches.get(o.kind, o.metadata.namespace ?? '', o.metadata.name) as LiveObject | undefined;
+  }
+
+  /** What the apply of `o` answered: the object as the API server has it now. */
+  remember(o: Ref, answer: LiveObject): void {
+    this.read.set(objectKey(o), answer);
   }
 
   /** The live object: known, else read from the API server; undefined when it does not exist. */
@@ -75,24 +81,6 @@ function isRetainedCredentials(live: KubernetesObject, app: ScalableApp): boolea
     labels[MANAGED_BY_LABEL] === MANAGED_BY &&
     labels[INSTANCE_LABEL] === app.metadata.name
   );
-}
-
-/**
- * The desired objects that exist and are not this app's. Costs no request when every desired object is cached
- * and this app's; one GET for each one that is missing from the caches or cached as someone else's.
- */
-export async function foreignObjects(
-  desired: readonly K8sObject[],
-  app: ScalableApp,
-  live: LiveObjects,
-): Promise<K8sObject[]> {
-  const foreign: K8sObject[] = [];
-  for (const o of desired) {
-    let existing = await live.get(o);
-    if (existing && !ownedBy(existing, app)) existing = await live.fetch(o); // confirm: the cache may lag
-    if (existing && !ownedBy(existing, app)) foreign.push(o);
-  }
-  return foreign;
 }
 
 /** Degraded, naming every object the app would have to take over. */

@@ -121,8 +121,18 @@ describe('Reconciler', () => {
   });
 
   describe('objects that already exist', () => {
-    const isApply = (r: Request) => r.verb === 'PATCH' && !r.path.endsWith('/status');
+    const isApply = (r: Request) =>
+      r.verb === 'PATCH' && !r.path.endsWith('/status') && !r.opts?.query?.dryRun;
+    const isDryRun = (r: Request) => r.verb === 'PATCH' && r.opts?.query?.dryRun !== undefined;
     const web = '/apis/apps/v1/namespaces/shop/deployments/shop-web';
+    /** The API server's answers when shop-web exists (its dry run has a resourceVersion) and reads as `live`. */
+    const webExists =
+      (live: () => unknown) =>
+      (r: Request): unknown => {
+        if (r.path !== web) return notFoundOrOk(r);
+        if (r.verb === 'GET') return live();
+        return isDryRun(r) ? { metadata: { resourceVersion: '7' } } : {};
+      };
     const theirs = (owner?: string) => ({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -149,22 +159,33 @@ describe('Reconciler', () => {
       },
     });
 
-    it('a desired object missing from the caches is read once before it is created, and a 404 means create', async () => {
+    it('a desired object missing from the caches is not read when its dry run says it would be created (no resourceVersion): it is created', async () => {
       const { reconciler, requests } = fakeReconciler([stored()]);
       const outcome = await reconciler.reconcile('shop/shop');
       expect(outcome.created).toContain('Deployment/shop-web');
-      const gets = requests.filter((r) => r.verb === 'GET').map((r) => r.path);
-      expect(gets.filter((p) => p === web)).toHaveLength(1);
-      const firstApply = requests.findIndex((r) => isApply(r) && r.path === web);
-      expect(requests.findIndex((r) => r.verb === 'GET' && r.path === web)).toBeLessThan(firstApply);
+      expect(requests.filter((r) => r.verb === 'GET')).toEqual([]);
+      const dryRun = requests.findIndex((r) => isDryRun(r) && r.path === web);
+      expect(dryRun).toBeGreaterThanOrEqual(0);
+      expect(dryRun).toBeLessThan(requests.findIndex((r) => isApply(r)));
+    });
+
+    it('an object missing from the caches that its dry run finds (the cache lags) is read once, and is not reported created', async () => {
+      const ours = { ...theirs('uid-shop'), spec: { replicas: 5 } };
+      const { reconciler, requests } = fakeReconciler(
+        [stored()],
+        webExists(() => ours),
+      );
+      const outcome = await reconciler.reconcile('shop/shop');
+      expect(requests.filter((r) => r.verb === 'GET').map((r) => r.path)).toEqual([web]);
+      expect(outcome.created).not.toContain('Deployment/shop-web');
+      expect(outcome.applied).toContain('Deployment/shop-web'); // it drifted: replicas 5, not 2
     });
 
     it('an existing object without the app’s owner reference is left alone: nothing is applied, Degraded NotOwned names it, and the pass is retried', async () => {
-      const { reconciler, requests } = fakeReconciler([stored()], (r) => {
-        if (r.verb === 'GET' && r.path === web)
-          return { ...theirs(), metadata: { name: 'shop-web', namespace: 'shop' } };
-        return notFoundOrOk(r);
-      });
+      const { reconciler, requests } = fakeReconciler(
+        [stored()],
+        webExists(() => ({ ...theirs(), metadata: { name: 'shop-web', namespace: 'shop' } })),
+      );
       const pass = reconciler.reconcile('shop/shop');
       await expect(pass).rejects.toThrow('Deployment shop-web exists and is not owned by this ScalableApp');
       await expect(pass).rejects.not.toThrow(TerminalError);
@@ -172,6 +193,20 @@ describe('Reconciler', () => {
       const degraded = statusPatch(requests)?.status.conditions.find((c) => c.type === 'Degraded');
       expect(degraded).toMatchObject({ status: 'True', reason: 'NotOwned' });
       expect(degraded?.message).toMatch(/^Deployment shop-web exists and is not owned by this ScalableApp/);
+    });
+
+    it('an object missing from the caches whose dry run is refused (say, an immutable selector) and that is someone else’s is NotOwned, not Invalid', async () => {
+      const { reconciler, requests } = fakeReconciler([stored()], (r) => {
+        if (r.path === web && isDryRun(r))
+          throw new ApiError(422, 'Invalid', 'spec.selector: field is immutable');
+        if (r.path === web && r.verb === 'GET')
+          return { ...theirs(), metadata: { name: 'shop-web', namespace: 'shop' } };
+        return notFoundOrOk(r);
+      });
+      await expect(reconciler.reconcile('shop/shop')).rejects.toThrow(
+        /^Deployment shop-web exists and is not owned/,
+      );
+      expect(requests.filter(isApply)).toEqual([]);
     });
 
     it('an object labelled as ours but with another owner’s uid is not taken over', async () => {
@@ -190,10 +225,10 @@ describe('Reconciler', () => {
     });
 
     it('a failed read is an error, not an absence: nothing is applied', async () => {
-      const { reconciler, requests } = fakeReconciler([stored()], (r) => {
-        if (r.verb === 'GET') throw new ApiError(500, 'InternalError', 'etcd is down');
-        return {};
-      });
+      const etcdDown = () => {
+        throw new ApiError(500, 'InternalError', 'etcd is down');
+      };
+      const { reconciler, requests } = fakeReconciler([stored()], webExists(etcdDown));
       await expect(reconciler.reconcile('shop/shop')).rejects.toThrow('etcd is down');
       expect(requests.filter(isApply)).toEqual([]);
     });
@@ -223,6 +258,22 @@ describe('Reconciler', () => {
     });
   });
 
+  describe('the status of the pass that creates the objects', () => {
+    /** The API server's answer to an apply: the object as applied (a real apply stores it: a resourceVersion). */
+    const applied = (r: Request) => {
+      if (r.verb !== 'PATCH' || r.path.endsWith('/status')) return notFoundOrOk(r);
+      const body = r.opts?.body as { metadata: Record<string, unknown> };
+      return r.opts?.query?.dryRun ? body : { ...body, metadata: { ...body.metadata, resourceVersion: '9' } };
+    };
+
+    it('counts the web Deployment it created (its desired pods, none ready yet), so the next pass sees no scaling', async () => {
+      const { reconciler, requests } = fakeReconciler([stored()], applied);
+      await reconciler.reconcile('shop/shop');
+      const web = (statusPatch(requests)?.status as { web?: unknown } | undefined)?.web;
+      expect(web).toMatchObject({ desiredReplicas: 2, readyReplicas: 0, ready: '0/2' });
+    });
+  });
+
   describe('logs', () => {
     /** A logger at debug level whose lines land in `lines`. */
     function capture() {
@@ -248,8 +299,9 @@ describe('Reconciler', () => {
     it('the error a failed pass throws carries the reconcileID its lines were logged with', async () => {
       const { lines, log } = capture();
       const failing = (r: Request) => {
-        if (r.verb === 'GET') throw new ApiError(500, 'InternalError', 'etcd is down');
-        return {};
+        if (r.verb === 'PATCH' && r.opts?.query?.dryRun)
+          throw new ApiError(500, 'InternalError', 'etcd is down');
+        return notFoundOrOk(r);
       };
       const { reconciler } = fakeReconciler([stored()], failing, log);
       const err = await reconciler.reconcile('shop/shop').catch((e: unknown) => e);

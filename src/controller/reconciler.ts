@@ -21,7 +21,7 @@ import type { Caches } from './caches.js';
 import { completeCredentials, randomPassword } from './credentials.js';
 import { type EventRecorder, transitionEvents } from './events.js';
 import { exposureSummary } from './exposure-summary.js';
-import { LiveObjects, foreignObjects, notOwned, ownedBy } from './ownership.js';
+import { type LiveObject, LiveObjects, notOwned, ownedBy } from './ownership.js';
 import { pruneUndesired } from './prune.js';
 import type { ReshardingReport } from './resharding-monitor.js';
 import { computeStatus, haltedStatus, invalidStatus, statusEndpoints } from './status.js';
@@ -159,16 +159,14 @@ export class Reconciler {
     log: Logger,
   ): Promise<Failure | undefined> {
     try {
-      const foreign = await foreignObjects(desired, app, live);
-      if (foreign.length) {
-        const failure = notOwned(foreign);
-        log.warn(
-          { reason: failure.reason, err: failure.message },
-          'not taking over objects: nothing applied',
-        );
-        return failure;
-      }
-      const { applied, created } = await applyChanged(this.deps.client, desired, (o) => live.known(o), log);
+      const view = {
+        known: (o: K8sObject) => live.known(o),
+        fetch: (o: K8sObject) => live.fetch(o),
+        remember: (o: K8sObject, answer: Record<string, unknown>) => live.remember(o, answer as LiveObject),
+        isOurs: (o: Record<string, unknown>) => ownedBy(o as LiveObject, app),
+      };
+      const { applied, created, foreign } = await applyChanged(this.deps.client, desired, view, log);
+      if (foreign.length) return this.notTakingOver(foreign, log);
       outcome.applied.push(...applied);
       outcome.created.push(...created);
       const { client, caches } = this.deps;
@@ -179,6 +177,12 @@ export class Reconciler {
       log.warn({ err: failure.message, reason: failure.reason }, 'reconcile failed');
       return failure;
     }
+  }
+
+  private notTakingOver(foreign: readonly K8sObject[], log: Logger): Failure {
+    const failure = notOwned(foreign);
+    log.warn({ reason: failure.reason, err: failure.message }, 'not taking over objects: nothing applied');
+    return failure;
   }
 
   private async recordChanges(raw: AppObject, outcome: ReconcileOutcome, log: Logger): Promise<void> {
