@@ -13,7 +13,7 @@ import {
   insertRows,
   isKeyConflict,
   sameChecksum,
-  selectRows,
+  selectChunk,
   setFence,
   shardedTables,
   showCreateTable,
@@ -86,17 +86,16 @@ export async function copyBatch(servers: Servers, batch: Batch, opts: CopyOption
       await deleteRows(dest, name, batch.buckets);
       let after: unknown[] | undefined;
       while (fromSource) {
-        const rows = await selectRows(source, name, shape, batch.buckets, after, opts.chunkRows);
+        const chunk = await selectChunk(source, name, shape, batch.buckets, after, opts.chunkRows);
         try {
-          await insertRows(dest, name, shape, rows);
+          await insertRows(dest, name, shape, chunk.rows);
         } catch (e) {
           if (isKeyConflict(e)) throw new KeyConflict(name, e);
           throw e;
         }
-        copied += rows.length;
-        if (shape.key.length === 0 || rows.length < opts.chunkRows) break;
-        const last = rows.at(-1)!;
-        after = shape.key.map((k) => last[k]);
+        copied += chunk.rows.length;
+        if (!chunk.next) break;
+        after = chunk.next;
       }
     });
   }

@@ -14,7 +14,7 @@ import {
   isKeyConflict,
   openSession,
   readMap,
-  selectRows,
+  selectChunk,
   setFence,
   shardedTables,
   showCreateTable,
@@ -205,25 +205,50 @@ describe('copy and delete', () => {
     key: ['id'],
   };
 
-  it('reads a chunk in key order after the last key, exact types as text, the key compared on the column', async () => {
-    const { client, sent } = fakeClient();
-    await selectRows(client, 'orders', shape, [7], [1200], 500);
+  it('reads a chunk: the next keys in key order after the last, then their rows by key, exact types as text', async () => {
+    const { client, sent } = fakeClient([
+      [/ORDER BY/, [{ id: 1300 }, { id: 1400 }]],
+      [/IN \(\(\?\)/, [{ id: 1400 }, { id: 1300 }]],
+    ]);
+    const chunk = await selectChunk(client, 'orders', shape, [7], [1200], 2);
+    expect(chunk).toEqual({ rows: [{ id: 1400 }, { id: 1300 }], next: [1400] });
+    expect(sent.map((s) => s.sql)).toEqual([
+      'SELECT src.`id` FROM `orders` AS src WHERE src.`shard_bucket` IN (?) AND (src.`id`) > (?) ORDER BY src.`id` LIMIT 2',
+      'SELECT src.`id`, CAST(src.`total` AS CHAR) AS `total`, CAST(src.`at` AS CHAR) AS `at`, CAST(src.`doc` AS CHAR) AS `doc`, src.`shard_bucket` FROM `orders` AS src WHERE (src.`id`) IN ((?), (?))',
+    ]);
+    expect(sent.map((s) => s.params)).toEqual([
+      [7, 1200],
+      [1300, 1400],
+    ]);
+  });
+
+  it('a chunk shorter than the limit is the last; a composite key goes by row value', async () => {
+    const keyed = {
+      columns: [
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'datetime' },
+      ],
+      key: ['a', 'b'],
+    };
+    const { client, sent } = fakeClient([[/ORDER BY/, [{ a: 1, b: '2026-01-01 00:00:00' }]]]);
+    expect((await selectChunk(client, 'tags', keyed, [3], undefined, 10)).next).toBeUndefined();
     expect(sent[0]!.sql).toBe(
-      'SELECT src.`id`, CAST(src.`total` AS CHAR) AS `total`, CAST(src.`at` AS CHAR) AS `at`, CAST(src.`doc` AS CHAR) AS `doc`, src.`shard_bucket` FROM `orders` AS src WHERE src.`shard_bucket` IN (?) AND (src.`id`) > (?) ORDER BY src.`id` LIMIT 500',
+      'SELECT src.`a`, CAST(src.`b` AS CHAR) AS `b` FROM `tags` AS src WHERE src.`shard_bucket` IN (?) ORDER BY src.`a`, src.`b` LIMIT 10',
     );
-    expect(sent[0]!.params).toEqual([7, 1200]);
+    expect(sent[1]!.sql).toMatch(/WHERE \(src.`a`, src.`b`\) IN \(\(\?, \?\)\)$/);
+    expect(sent[1]!.params).toEqual([1, '2026-01-01 00:00:00']);
+  });
+
+  it('no keys left: no second statement', async () => {
+    const { client, sent } = fakeClient();
+    expect(await selectChunk(client, 'orders', shape, [7], [1], 5)).toEqual({ rows: [] });
+    expect(sent).toHaveLength(1);
   });
 
   it('a table without a primary key is read whole', async () => {
     const { client, sent } = fakeClient();
-    await selectRows(
-      client,
-      'log',
-      { columns: [{ name: 'shard_bucket', type: 'smallint' }], key: [] },
-      [1, 2],
-      undefined,
-      10,
-    );
+    const noKey = { columns: [{ name: 'shard_bucket', type: 'smallint' }], key: [] };
+    await selectChunk(client, 'log', noKey, [1, 2], undefined, 10);
     expect(sent[0]!.sql).toBe(
       'SELECT src.`shard_bucket` FROM `log` AS src WHERE src.`shard_bucket` IN (?, ?)',
     );
@@ -293,7 +318,14 @@ describe('portability', () => {
     await shardedTables(client, 'shop');
     await tableShape(client, 'shop', 'orders');
     await showCreateTable(client, 'orders');
-    await selectRows(client, 'orders', { columns: [{ name: 'id', type: 'int' }], key: ['id'] }, [1], [0], 10);
+    await selectChunk(
+      client,
+      'orders',
+      { columns: [{ name: 'id', type: 'int' }], key: ['id'] },
+      [1],
+      [0],
+      10,
+    );
     await deleteChunk(client, 'orders', [1], 10);
     for (const sql of statements())
       for (const re of NOT_PORTABLE) expect([sql, re.test(sql)]).toEqual([sql, false]);
