@@ -1,7 +1,8 @@
 // Server-side apply of the desired objects: only those that drifted, each one dry-run first so that an object
 // the API server rejects leaves every other object as it was; then the real applies, in order. The dry runs also
 // say which objects exist (a dry run of a create answers without a resourceVersion), so an object missing from
-// the caches is read only when it turns out to exist: it may be someone else's, and then nothing is applied.
+// the caches is read only when it turns out to exist: it may be someone else's, and then nothing is applied. The
+// first apply is not dry-run when its object is known to be this app's: nothing precedes it to be half-applied.
 // What the real applies answer is the live object from then on. Autoscaled workloads hand `spec.replicas` over to
 // the HPA without a drop to one pod.
 import type { Logger } from 'pino';
@@ -116,8 +117,16 @@ export async function applyChanged(
       return d.changed;
     });
     const steps = changed.flatMap((o) => replicasHandover(o, desired, lookup));
-    const rehearsal = await rehearse(client, steps);
-    const exists = (o: K8sObject) => Boolean(metadataOf(rehearsal.answers.get(objectKey(o))).resourceVersion);
+    // The first apply needs no dry run when its object is known to be this app's: should the API server refuse
+    // it, nothing has been applied yet. (A single changed object, as most edits are, costs one request.)
+    const first = steps[0];
+    const unrehearsed = first && isOurs(lookup(first.object), live) ? first : undefined;
+    const rehearsal = await rehearse(
+      client,
+      steps.filter((s) => s !== unrehearsed),
+    );
+    const exists = (o: K8sObject) =>
+      lookup(o) !== undefined || Boolean(metadataOf(rehearsal.answers.get(objectKey(o))).resourceVersion);
     // Missing from the caches yet there (or its dry run failed): someone else's, or ours and the cache lags.
     const unseen = changed.filter((o) => {
       const key = objectKey(o);
@@ -127,16 +136,18 @@ export async function applyChanged(
     if (foreign.size) return { applied: [], created: [], foreign: desired.filter((o) => foreign.has(o)) };
     if (rehearsal.error) throw rehearsal.error;
     if (unseen.length) continue; // plan again with what was read (drift and the replicas handover depend on it)
+    const created = changed.filter((o) => !exists(o)).map(name); // before the applies' answers are known
     for (const s of steps) live.remember(s.object, await applyObject(client, s, false));
     return {
       applied: steps.filter((s) => s.manager === FIELD_MANAGER).map((s) => name(s.object)),
-      created: changed.filter((o) => !exists(o)).map(name),
+      created,
       foreign: [],
     };
   }
 }
 
 const isTheirs = (o: LiveObject | undefined, live: LiveView) => o !== undefined && !live.isOurs(o);
+const isOurs = (o: LiveObject | undefined, live: LiveView) => o !== undefined && live.isOurs(o);
 
 /** Dry-runs every step (past a failure, so that every object someone else has can be named). */
 async function rehearse(client: KubeClient, steps: readonly Step[]) {
