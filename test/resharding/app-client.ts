@@ -106,7 +106,8 @@ export class AppClient {
       k,
       bucket,
       price: (Math.floor(Math.random() * 1_000_000) / 100).toFixed(2),
-      ratio: Math.random() * 1e6,
+      // Half of them small: 23 characters of text, where a sorted result once cut them short.
+      ratio: Math.random() < 0.5 ? Math.random() * 1e-4 : Math.random() * 1e6,
       created: `2026-12-01 10:${String(Math.floor(Math.random() * 60)).padStart(2, '0')}:00.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`,
       raw: randomBytes(8).toString('hex'),
       note: Math.random() < 0.3 ? null : `note ${k}`,
