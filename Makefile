@@ -76,8 +76,8 @@ demo: ## The main job: the shop on real pods (kind, else the local real node, el
 demo-load: deps ## A bounded load on the demo's shop (3 min): watch the HPA scale out and back in
 	@if [[ "$$(cat .local/demo/target 2>/dev/null)" == node ]]; then eval "$$(bash hack/node.sh env)"; fi; tsx scripts/demo-load.ts
 
-bench: deps binaries build ## Scale benchmark: the built operator vs plain server-side apply, APPS minimal apps (default 200) → .local/bench/scale.json
-	@apps=$(or $(APPS),200); SAPP_KWOK_NODES=$$((apps / 25 + 4)) bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/scale.ts $$apps
+bench: deps binaries build ## Scale benchmark: the built operator vs plain server-side apply, APPS minimal apps (default 200) and SHOP_APPS shop apps (default 0) → .local/bench/scale.json
+	@apps=$(or $(APPS),200); shops=$(or $(SHOP_APPS),0); SAPP_KWOK_NODES=$$((apps / 25 + shops / 8 + 4)) bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/scale.ts $$apps $$shops
 
 bench-reconcile: deps binaries ## Reconcile latency benchmark, in-process, on the local cluster (APPS=20)
 	@bash hack/cluster.sh up >/dev/null && eval "$$(bash hack/cluster.sh env)" && tsx bench/reconcile.ts $(or $(APPS),20)

@@ -1,10 +1,12 @@
 // Benchmark (not a test): the built operator (`node dist/src/cli.js start`, its own process) converging N
-// minimal apps on the local cluster, side by side in one run with the baseline: plain server-side apply of the
-// same objects (from the built `render`), 8 kubectl at a time, to the same end state (every web Deployment
-// available). Reports time to converge, API requests per app, the operator's RSS (start, peak, steady), a
-// no-op resync's requests and duration, and how long a user's edit takes while every app resyncs. Writes
-// .local/bench/scale.json.
-// Run: make bench-scale APPS=200 (the local cluster gets SAPP_KWOK_NODES nodes; 110 pods fit on each).
+// minimal apps and S shop apps (examples/shop.yaml; kwok simulates their pods) on the local cluster, side by
+// side in one run with the baseline: plain server-side apply of the same objects (from the built `render`), 8
+// kubectl at a time, to the same end state (every Deployment available, every StatefulSet ready, every Ingress
+// admitted by the benchmark standing in for an Ingress controller). Reports time to converge, API requests per
+// app and where they go (verb, resource, code, and the time they took), reconciles per app, the operator's RSS
+// (start, peak, steady), a no-op resync's requests and duration, and how long a user's edit takes while every
+// app resyncs. Writes .local/bench/scale.json.
+// Run: make bench APPS=200 SHOP_APPS=10 (the local cluster gets SAPP_KWOK_NODES nodes; 110 pods fit on each).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,28 +14,36 @@ import YAML from 'yaml';
 import { createNamespace, deleteNamespace, kubectl, REPO_ROOT } from '../test/harness/cluster.js';
 import { freePort, sleep } from '../test/services/ports.js';
 
-const N = Number(process.argv[2] ?? 200);
+const MINIMAL = Number(process.argv[2] ?? 200);
+const SHOPS = Number(process.argv[3] ?? 0);
+const N = MINIMAL + SHOPS;
 const PARALLEL = 8;
 const RESYNC_SECONDS = 40;
 const started = Date.now();
 const progress = (what: string) =>
   console.log(`[bench-scale] ${what} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
-const minimal = YAML.parse(readFileSync(join(REPO_ROOT, 'examples/minimal.yaml'), 'utf8'));
-const appsIn = (ns: string) =>
-  Array.from({ length: N }, (_, i) => ({
+const example = (file: string) => YAML.parse(readFileSync(join(REPO_ROOT, 'examples', file), 'utf8'));
+const [minimal, shop] = [example('minimal.yaml'), example('shop.yaml')];
+const appsIn = (ns: string) => [
+  ...Array.from({ length: MINIMAL }, (_, i) => ({
     ...structuredClone(minimal),
     metadata: { name: `app-${i}`, namespace: ns },
-  }));
+  })),
+  ...Array.from({ length: SHOPS }, (_, i) => ({
+    ...structuredClone(shop),
+    metadata: { name: `shop-${i}`, namespace: ns },
+  })),
+];
 
-/** Polls `done` every 2 s (printing progress every 30 s at most) and returns the seconds it took. */
-async function until(what: string, t0: number, done: () => number): Promise<number> {
+/** Polls `done` every 2 s (printing progress every 30 s at most) until it reaches `total`; returns the seconds. */
+async function until(what: string, t0: number, total: number, done: () => number): Promise<number> {
   let lastPrint = Date.now();
   for (;;) {
     const n = done();
-    if (n >= N) return (performance.now() - t0) / 1000;
+    if (n >= total) return (performance.now() - t0) / 1000;
     if (Date.now() - lastPrint >= 30_000) {
-      progress(`${what}: ${n}/${N}`);
+      progress(`${what}: ${n}/${total}`);
       lastPrint = Date.now();
     }
     await sleep(2000);
@@ -41,6 +51,7 @@ async function until(what: string, t0: number, done: () => number): Promise<numb
 }
 
 interface Item {
+  kind: string;
   metadata: { labels?: Record<string, string>; ownerReferences?: unknown };
   spec?: { replicas?: number };
 }
@@ -51,11 +62,38 @@ const column = (ns: string, kind: string, jsonpath: string) =>
     .filter(Boolean);
 const readyApps = (ns: string) =>
   column(ns, 'sapp', '{.status.conditions[?(@.type=="Ready")].status}').filter((s) => s === 'True').length;
-const availableDeployments = (ns: string) =>
-  column(ns, 'deployments', '{.status.availableReplicas}/{.spec.replicas}').filter((s) => {
-    const [available, wanted] = s.split('/').map(Number);
-    return (available ?? 0) >= (wanted ?? 1);
+const caughtUp = (lines: string[]) =>
+  lines.filter((s) => {
+    const [ready, wanted] = s.split('/').map(Number);
+    return (ready ?? 0) >= (wanted ?? 1);
   }).length;
+/** Deployments available, StatefulSets ready and Ingresses admitted: the end state both phases reach. */
+const workloadsReady = (ns: string) =>
+  caughtUp(column(ns, 'deployments', '{.status.availableReplicas}/{.spec.replicas}')) +
+  caughtUp(column(ns, 'statefulsets', '{.status.readyReplicas}/{.spec.replicas}')) +
+  column(ns, 'ingresses', '{.status.loadBalancer.ingress[0].ip}').length;
+
+/**
+ * Stands in for an Ingress controller (the shop's ExposureReady waits for an address): every 2 s, gives each
+ * Ingress without an address one. Returns the function that stops it.
+ */
+function admitIngresses(ns: string): () => void {
+  const status = JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } } });
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      for (const line of column(ns, 'ingresses', '{.metadata.name} {.status.loadBalancer.ingress[0].ip}')) {
+        const [name, ip] = line.split(' ');
+        if (ip || !name) continue;
+        kubectl(['-n', ns, 'patch', 'ingress', name, '--subresource=status', '--type=merge', '-p', status], {
+          allowFail: true,
+        });
+      }
+      await sleep(2000);
+    }
+  })();
+  return () => (stopped = true);
+}
 
 // ---- the operator, built, as its own process
 
@@ -106,10 +144,44 @@ async function startOperator(ns: string): Promise<Operator> {
 }
 
 const counter = (text: string, name: string) =>
-  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)$`, 'gm'))].reduce(
+  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
     (n, m) => n + Number(m[1]),
     0,
   );
+
+/** The requests of each `verb resource code`, and the seconds they took, from the operator's metrics. */
+function requestsByKind(text: string): Map<string, { count: number; seconds: number }> {
+  const byKind = new Map<string, { count: number; seconds: number }>();
+  const series = /^scalableapp_api_request_duration_seconds_(count|sum)\{([^}]*)\} (\S+)$/gm;
+  for (const [, what, labels, value] of text.matchAll(series)) {
+    const l = Object.fromEntries([...labels!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const key = `${l.verb} ${l.resource} ${l.code}`;
+    const entry = byKind.get(key) ?? { count: 0, seconds: 0 };
+    if (what === 'count') entry.count += Number(value);
+    else entry.seconds += Number(value);
+    byKind.set(key, entry);
+  }
+  return byKind;
+}
+
+/** What happened between two scrapes of the metrics: requests by kind, reconciles and their seconds. */
+function between(before: string, after: string) {
+  const [b, a] = [requestsByKind(before), requestsByKind(after)];
+  const requests = [...a]
+    .map(([kind, { count, seconds }]) => ({
+      kind,
+      count: count - (b.get(kind)?.count ?? 0),
+      seconds: seconds - (b.get(kind)?.seconds ?? 0),
+    }))
+    .filter((r) => r.count > 0)
+    .sort((x, y) => y.count - x.count);
+  const diff = (name: string) => counter(after, name) - counter(before, name);
+  return {
+    requests,
+    reconciles: diff('controller_runtime_reconcile_total'),
+    reconcileSeconds: diff('controller_runtime_reconcile_time_seconds_sum'),
+  };
+}
 
 async function operatorRun() {
   const ns = createNamespace('bench-scale-op');
@@ -117,7 +189,9 @@ async function operatorRun() {
   const rssStart = op.rssMiB();
   let rssPeak = rssStart;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, op.rssMiB())), 500);
-  const requestsBefore = counter(await op.metrics(), 'rest_client_requests_total');
+  const stopAdmitting = admitIngresses(ns);
+  const metricsBefore = await op.metrics();
+  const requestsBefore = counter(metricsBefore, 'rest_client_requests_total');
   progress(`operator (pid ${op.child.pid}, ${rssStart.toFixed(0)} MiB) up; applying ${N} apps`);
   const t0 = performance.now();
   kubectl(['apply', '--server-side', '-f', '-'], {
@@ -125,8 +199,10 @@ async function operatorRun() {
       .map((a) => JSON.stringify(a))
       .join('\n'),
   });
-  const seconds = await until('apps Ready', t0, () => readyApps(ns));
-  const requests = counter(await op.metrics(), 'rest_client_requests_total') - requestsBefore;
+  const seconds = await until('apps Ready', t0, N, () => readyApps(ns));
+  const metricsReady = await op.metrics();
+  const requests = counter(metricsReady, 'rest_client_requests_total') - requestsBefore;
+  const convergence = between(metricsBefore, metricsReady);
   progress(`operator: ${N} apps Ready in ${seconds.toFixed(1)} s, ${requests} requests`);
 
   // Steady: after the convergence settles, before the first resync.
@@ -151,9 +227,20 @@ async function operatorRun() {
   const resyncSeconds = (performance.now() - resyncStarted) / 1000;
   const resyncRequests = counter(await op.metrics(), 'rest_client_requests_total') - reqAtResync;
   clearInterval(sampler);
+  stopAdmitting();
   op.child.kill('SIGTERM');
   await deleteAndWait(ns);
-  return { seconds, requests, rssStart, rssPeak, rssSteady, editMs, resyncSeconds, resyncRequests };
+  return {
+    seconds,
+    requests,
+    convergence,
+    rssStart,
+    rssPeak,
+    rssSteady,
+    editMs,
+    resyncSeconds,
+    resyncRequests,
+  };
 }
 
 // ---- the baseline: the same objects, server-side applied by kubectl
@@ -176,6 +263,8 @@ async function bareRun() {
       delete o.metadata.ownerReferences;
       return o;
     });
+  // The end state: each Deployment, StatefulSet and Ingress caught up.
+  const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'Ingress'].includes(o.kind)).length;
   const byApp = new Map<string, Item[]>();
   for (const o of objects) {
     const app = o.metadata.labels?.['app.kubernetes.io/instance'] ?? 'other';
@@ -183,6 +272,7 @@ async function bareRun() {
   }
   progress(`bare: ${objects.length} objects of ${byApp.size} apps, ${PARALLEL} kubectl at a time`);
   const queue = [...byApp.values()];
+  const stopAdmitting = admitIngresses(ns);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: PARALLEL }, async () => {
@@ -195,8 +285,9 @@ async function bareRun() {
       }
     }),
   );
-  const seconds = await until('Deployments available', t0, () => availableDeployments(ns));
-  progress(`bare: ${N} Deployments available in ${seconds.toFixed(1)} s`);
+  const seconds = await until('workloads ready', t0, workloads, () => workloadsReady(ns));
+  progress(`bare: ${workloads} Deployments, StatefulSets and Ingresses ready in ${seconds.toFixed(1)} s`);
+  stopAdmitting();
   await deleteAndWait(ns);
   return { seconds, objects: objects.length };
 }
@@ -243,17 +334,39 @@ kubectl(['apply', '--server-side', '--force-conflicts', '-f', join(REPO_ROOT, 'c
 kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/scalableapps.scalable.dev']);
 const bare = await bareRun();
 const op = await operatorRun();
+const perApp = (n: number) => Number((n / N).toFixed(2));
+const { convergence } = op;
+const dryRunSeconds = convergence.requests
+  .filter((r) => r.kind.includes('(dry run)'))
+  .reduce((n, r) => n + r.seconds, 0);
 const result = {
   date: new Date().toISOString(),
   apps: N,
+  minimalApps: MINIMAL,
+  shopApps: SHOPS,
   operatorSeconds: Number(op.seconds.toFixed(1)),
   bareSeconds: Number(bare.seconds.toFixed(1)),
   ratio: Number((op.seconds / bare.seconds).toFixed(2)),
-  requestsPerApp: Number((op.requests / N).toFixed(2)),
-  objectsPerApp: Number((bare.objects / N).toFixed(2)),
+  requestsPerApp: perApp(op.requests),
+  objectsPerApp: perApp(bare.objects),
+  objects: bare.objects,
+  // Until every app was Ready: `verb resource code` → count, per app, and the seconds spent waiting on them.
+  requestsByKind: Object.fromEntries(
+    convergence.requests.map((r) => [
+      r.kind,
+      { count: r.count, perApp: perApp(r.count), seconds: Number(r.seconds.toFixed(1)) },
+    ]),
+  ),
+  reconcilesPerApp: perApp(convergence.reconciles),
+  reconcileSeconds: Number(convergence.reconcileSeconds.toFixed(1)),
+  // The dry runs' share of the time the reconciles took (workers run CONCURRENCY of them at a time).
+  dryRunSeconds: Number(dryRunSeconds.toFixed(1)),
+  dryRunShareOfReconcileTime: Number((dryRunSeconds / convergence.reconcileSeconds).toFixed(3)),
   rssStartMiB: Math.round(op.rssStart),
   rssPeakMiB: Math.round(op.rssPeak),
   rssSteadyMiB: Math.round(op.rssSteady),
+  rssPerAppKiB: Math.round(((op.rssSteady - op.rssStart) * 1024) / N),
+  rssPerObjectKiB: Math.round(((op.rssSteady - op.rssStart) * 1024) / bare.objects),
   resyncSeconds: Number(op.resyncSeconds.toFixed(1)),
   resyncRequests: op.resyncRequests,
   editLatencyMs: Math.round(op.editMs),
