@@ -1,6 +1,6 @@
 // The data of one batch: copy its rows from the source group's primary to the destination's, verify them on the
 // destination's primary and replicas, and, at the end of a resharding, delete moved rows from the sources.
-import type { SqlClient } from '../replication/sql.js';
+import type { Row, SqlClient } from '../replication/sql.js';
 import type { Batch } from './progress.js';
 import type { Servers } from './servers.js';
 import {
@@ -13,7 +13,10 @@ import {
   insertRows,
   isKeyConflict,
   sameChecksum,
-  selectChunk,
+  rowDigests,
+  selectAll,
+  selectByKeys,
+  deleteByKeys,
   setFence,
   shardedTables,
   showCreateTable,
@@ -66,37 +69,102 @@ async function batchTables(source: SqlClient, dest: SqlClient, database: string)
   return tables;
 }
 
+/** Inserts rows on the destination; a duplicate key is a KeyConflict naming the table. */
+async function insert(dest: SqlClient, name: string, shape: TableShape, rows: Row[]): Promise<void> {
+  try {
+    await insertRows(dest, name, shape, rows);
+  } catch (e) {
+    if (isKeyConflict(e)) throw new KeyConflict(name, e);
+    throw e;
+  }
+}
+
+const chunks = <T>(list: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+
+/** Copies the source's rows with these keys (all of the batch's for a table without a key), a chunk at a time. */
+async function copyRows(
+  source: SqlClient,
+  dest: SqlClient,
+  table: Table,
+  batch: Batch,
+  keys: unknown[][],
+  size: number,
+) {
+  if (table.shape.key.length === 0) {
+    const rows = await selectAll(source, table.name, table.shape, batch.buckets);
+    for (const part of chunks(rows, size)) await insert(dest, table.name, table.shape, part);
+    return rows.length;
+  }
+  for (const part of chunks(keys, size)) {
+    await insert(dest, table.name, table.shape, await selectByKeys(source, table.name, table.shape, part));
+  }
+  return keys.length;
+}
+
+/** Replaces the destination's rows of the batch with the source's, in one destination transaction. */
+async function copyTable(source: SqlClient, dest: SqlClient, table: Table, batch: Batch, size: number) {
+  const keys =
+    table.onSource && table.shape.key.length > 0
+      ? (await rowDigests(source, table.name, table.shape, batch.buckets)).map((d) => d.key)
+      : [];
+  return inTransaction(dest, async () => {
+    await deleteRows(dest, table.name, batch.buckets);
+    return table.onSource ? copyRows(source, dest, table, batch, keys, size) : 0;
+  });
+}
+
 /**
- * Copies the batch: missing tables created on the destination from the source's definition, the destination's
- * fence rows `incoming`, then per table one destination transaction that deletes what it holds of the batch and
- * inserts the source's rows. Idempotent. Returns the rows copied; throws KeyConflict (the table's transaction
- * rolled back) when a key collides.
+ * Copies the batch while the source still takes its writes (no pause): missing tables created on the
+ * destination from the source's definition, the destination's fence rows `incoming`, then per table the
+ * source's rows replace the destination's. Returns the rows copied; throws KeyConflict when a key collides.
  */
 export async function copyBatch(servers: Servers, batch: Batch, opts: CopyOptions): Promise<number> {
   const source = await servers.primary(batch.from);
   const dest = await servers.primary(batch.to);
   const onSource = await shardedTables(source, opts.database);
   const onDest = new Set(await shardedTables(dest, opts.database));
-  for (const name of onSource)
+  for (const name of onSource) {
     if (!onDest.has(name)) await createTable(dest, await showCreateTable(source, name));
+  }
   await setFence(dest, batch.buckets, 'incoming');
   let copied = 0;
-  for (const { name, shape, onSource: fromSource } of await batchTables(source, dest, opts.database)) {
+  for (const table of await batchTables(source, dest, opts.database)) {
+    copied += await copyTable(source, dest, table, batch, opts.chunkRows);
+  }
+  return copied;
+}
+
+/**
+ * Brings the destination's copy up to the source's once the source is fenced: per table, the key and CRC32 of
+ * every row of the batch on both sides (one unsorted read each), and only the rows that differ (written,
+ * changed or deleted since the precopy) deleted and copied again, in one destination transaction. A table
+ * without a primary key is copied whole. So the write pause holds two reads of the batch and the rows that
+ * changed, not a copy of all of them. Returns the rows copied again; throws KeyConflict.
+ */
+export async function syncBatch(servers: Servers, batch: Batch, opts: CopyOptions): Promise<number> {
+  const source = await servers.primary(batch.from);
+  const dest = await servers.primary(batch.to);
+  let copied = 0;
+  for (const table of await batchTables(source, dest, opts.database)) {
+    const { name, shape } = table;
+    if (shape.key.length === 0 || !table.onSource) {
+      copied += await copyTable(source, dest, table, batch, opts.chunkRows);
+      continue;
+    }
+    const [want, got] = await Promise.all([
+      rowDigests(source, name, shape, batch.buckets),
+      rowDigests(dest, name, shape, batch.buckets),
+    ]);
+    const id = (key: unknown[]) => JSON.stringify(key);
+    const wanted = new Map(want.map((d) => [id(d.key), d.crc]));
+    const held = new Map(got.map((d) => [id(d.key), d.crc]));
+    const stale = got.filter((d) => wanted.get(id(d.key)) !== d.crc).map((d) => d.key);
+    const missing = want.filter((d) => held.get(id(d.key)) !== d.crc).map((d) => d.key);
+    if (stale.length === 0 && missing.length === 0) continue;
     await inTransaction(dest, async () => {
-      await deleteRows(dest, name, batch.buckets);
-      let after: unknown[] | undefined;
-      while (fromSource) {
-        const chunk = await selectChunk(source, name, shape, batch.buckets, after, opts.chunkRows);
-        try {
-          await insertRows(dest, name, shape, chunk.rows);
-        } catch (e) {
-          if (isKeyConflict(e)) throw new KeyConflict(name, e);
-          throw e;
-        }
-        copied += chunk.rows.length;
-        if (!chunk.next) break;
-        after = chunk.next;
-      }
+      for (const part of chunks(stale, opts.chunkRows)) await deleteByKeys(dest, name, shape, part);
+      copied += await copyRows(source, dest, table, batch, missing, opts.chunkRows);
     });
   }
   return copied;

@@ -239,13 +239,13 @@ export async function reshardPass(
         continue;
       }
       if (
-        (p.step === 'pause' || p.step === 'drain') &&
+        (p.step === 'precopy' || p.step === 'pause' || p.step === 'drain') &&
         (p.toCount !== target.count || p.batchBuckets !== target.batchBuckets)
       ) {
         map = await record(ctx, p, (q, now) => planned(cur, target, now, q));
         continue;
       }
-      if (p.step === 'pause' && batches > 0 && opts.now() - started >= opts.budgetMs) {
+      if (p.step === 'precopy' && batches > 0 && opts.now() - started >= opts.budgetMs) {
         const text = `moving: ${p.movedBuckets} of ${p.totalBuckets} buckets moved, next ${describeBatch(p.current!)}`;
         return result(cur, 'moving', text);
       }

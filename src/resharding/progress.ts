@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 /** The steps of one batch, then the end of the resharding (see pass.ts). */
-export const STEPS = ['pause', 'fence', 'copy', 'verify', 'flip', 'drain', 'delete'] as const;
+export const STEPS = ['precopy', 'pause', 'fence', 'copy', 'verify', 'flip', 'drain', 'delete'] as const;
 export type Step = (typeof STEPS)[number];
 
 /** Why a batch was rolled back. */

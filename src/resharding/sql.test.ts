@@ -14,7 +14,10 @@ import {
   isKeyConflict,
   openSession,
   readMap,
-  selectChunk,
+  rowDigests,
+  selectAll,
+  selectByKeys,
+  deleteByKeys,
   setFence,
   shardedTables,
   showCreateTable,
@@ -205,24 +208,24 @@ describe('copy and delete', () => {
     key: ['id'],
   };
 
-  it('reads a chunk: the next keys in key order after the last, then their rows by key, exact types as text', async () => {
-    const { client, sent } = fakeClient([
-      [/ORDER BY/, [{ id: 1300 }, { id: 1400 }]],
-      [/IN \(\(\?\)/, [{ id: 1400 }, { id: 1300 }]],
-    ]);
-    const chunk = await selectChunk(client, 'orders', shape, [7], [1200], 2);
-    expect(chunk).toEqual({ rows: [{ id: 1400 }, { id: 1300 }], next: [1400] });
-    expect(sent.map((s) => s.sql)).toEqual([
-      'SELECT src.`id` FROM `orders` AS src WHERE src.`shard_bucket` IN (?) AND (src.`id`) > (?) ORDER BY src.`id` LIMIT 2',
-      'SELECT src.`id`, CAST(src.`total` AS CHAR) AS `total`, CAST(src.`at` AS CHAR) AS `at`, CAST(src.`doc` AS CHAR) AS `doc`, src.`shard_bucket` FROM `orders` AS src WHERE (src.`id`) IN ((?), (?))',
-    ]);
-    expect(sent.map((s) => s.params)).toEqual([
-      [7, 1200],
-      [1300, 1400],
-    ]);
+  it('reads every row digest of the batch in one unsorted statement: the key (exact types as text) and its CRC', async () => {
+    const { client, sent } = fakeClient([[/_sapp_crc/, [{ id: 1300, _sapp_crc: 77 }]]]);
+    const keyed = {
+      columns: [
+        { name: 'id', type: 'decimal' },
+        { name: 'n', type: 'int' },
+      ],
+      key: ['id'],
+    };
+    expect(await rowDigests(client, 'orders', keyed, [7, 8])).toEqual([{ key: [1300], crc: '77' }]);
+    expect(sent[0]!.sql).toBe(
+      "SELECT CAST(src.`id` AS CHAR) AS `id`, CRC32(CONCAT_WS('#', ISNULL(src.`id`), CAST(src.`id` AS BINARY), ISNULL(src.`n`), CAST(src.`n` AS BINARY))) AS _sapp_crc FROM `orders` AS src WHERE src.`shard_bucket` IN (?, ?)",
+    );
+    expect(sent[0]!.sql).not.toMatch(/ORDER BY/);
   });
 
-  it('a chunk shorter than the limit is the last; a composite key goes by row value', async () => {
+  it('reads and deletes rows by key, a composite key by row value; no keys, no statement', async () => {
+    const { client, sent } = fakeClient();
     const keyed = {
       columns: [
         { name: 'a', type: 'int' },
@@ -230,25 +233,27 @@ describe('copy and delete', () => {
       ],
       key: ['a', 'b'],
     };
-    const { client, sent } = fakeClient([[/ORDER BY/, [{ a: 1, b: '2026-01-01 00:00:00' }]]]);
-    expect((await selectChunk(client, 'tags', keyed, [3], undefined, 10)).next).toBeUndefined();
-    expect(sent[0]!.sql).toBe(
-      'SELECT src.`a`, CAST(src.`b` AS CHAR) AS `b` FROM `tags` AS src WHERE src.`shard_bucket` IN (?) ORDER BY src.`a`, src.`b` LIMIT 10',
-    );
-    expect(sent[1]!.sql).toMatch(/WHERE \(src.`a`, src.`b`\) IN \(\(\?, \?\)\)$/);
-    expect(sent[1]!.params).toEqual([1, '2026-01-01 00:00:00']);
-  });
-
-  it('no keys left: no second statement', async () => {
-    const { client, sent } = fakeClient();
-    expect(await selectChunk(client, 'orders', shape, [7], [1], 5)).toEqual({ rows: [] });
-    expect(sent).toHaveLength(1);
+    const keys = [
+      [1, '2026-01-01 00:00:00'],
+      [2, '2026-01-02 00:00:00'],
+    ];
+    await selectByKeys(client, 'tags', keyed, keys);
+    await deleteByKeys(client, 'tags', keyed, keys);
+    await selectByKeys(client, 'tags', keyed, []);
+    await deleteByKeys(client, 'tags', keyed, []);
+    expect(sent).toEqual([
+      {
+        sql: 'SELECT src.`a`, CAST(src.`b` AS CHAR) AS `b` FROM `tags` AS src WHERE (src.`a`, src.`b`) IN ((?, ?), (?, ?))',
+        params: keys.flat(),
+      },
+      { sql: 'DELETE FROM `tags` WHERE (`a`, `b`) IN ((?, ?), (?, ?))', params: keys.flat() },
+    ]);
   });
 
   it('a table without a primary key is read whole', async () => {
     const { client, sent } = fakeClient();
     const noKey = { columns: [{ name: 'shard_bucket', type: 'smallint' }], key: [] };
-    await selectChunk(client, 'log', noKey, [1, 2], undefined, 10);
+    await selectAll(client, 'log', noKey, [1, 2]);
     expect(sent[0]!.sql).toBe(
       'SELECT src.`shard_bucket` FROM `log` AS src WHERE src.`shard_bucket` IN (?, ?)',
     );
@@ -318,14 +323,10 @@ describe('portability', () => {
     await shardedTables(client, 'shop');
     await tableShape(client, 'shop', 'orders');
     await showCreateTable(client, 'orders');
-    await selectChunk(
-      client,
-      'orders',
-      { columns: [{ name: 'id', type: 'int' }], key: ['id'] },
-      [1],
-      [0],
-      10,
-    );
+    const keyed = { columns: [{ name: 'id', type: 'int' }], key: ['id'] };
+    await rowDigests(client, 'orders', keyed, [1]);
+    await selectByKeys(client, 'orders', keyed, [[1]]);
+    await deleteByKeys(client, 'orders', keyed, [[1]]);
     await deleteChunk(client, 'orders', [1], 10);
     for (const sql of statements())
       for (const re of NOT_PORTABLE) expect([sql, re.test(sql)]).toEqual([sql, false]);

@@ -133,10 +133,13 @@ export async function deleteFence(c: SqlClient, buckets: readonly number[]): Pro
   ]);
 }
 
-/** Buckets whose rows this group still holds after they moved away. */
-export async function movedBuckets(c: SqlClient): Promise<number[]> {
+/**
+ * Buckets this group holds rows of without owning them: `moved` (they moved away; the rows stay until the
+ * drain ends) and `incoming` (a copy that was planned away or not rolled back to the end).
+ */
+export async function strayBuckets(c: SqlClient): Promise<number[]> {
   const rows = await c.query(
-    `SELECT bucket FROM ${ident(BUCKET_FENCE_TABLE)} WHERE state = 'moved' ORDER BY bucket`,
+    `SELECT bucket FROM ${ident(BUCKET_FENCE_TABLE)} WHERE state IN ('moved', 'incoming') ORDER BY bucket`,
   );
   return rows.map((r) => Number(r.bucket));
 }
@@ -221,45 +224,78 @@ const selectExpr = (col: Column) =>
     ? `CAST(src.${ident(col.name)} AS CHAR) AS ${ident(col.name)}`
     : `src.${ident(col.name)}`;
 
-export interface Chunk {
-  rows: Row[];
-  /** The chunk's last key (the next chunk starts after it); undefined when this was the last chunk. */
-  next?: unknown[];
+const keyTuple = (shape: TableShape) => `(${shape.key.map((k) => `src.${ident(k)}`).join(', ')})`;
+
+/** The CRC32 of a row: per column whether it is NULL and its bytes (CONCAT_WS skips NULLs). */
+const rowCrc = (shape: TableShape, alias = '') =>
+  `CRC32(CONCAT_WS('#', ${shape.columns.map((col) => `ISNULL(${alias}${ident(col.name)}), CAST(${alias}${ident(col.name)} AS BINARY)`).join(', ')}))`;
+
+export interface RowDigest {
+  /** The primary key's values, as selectByKeys and deleteByKeys take them. */
+  key: unknown[];
+  crc: string;
 }
 
 /**
- * One chunk of the batch's rows: the next `limit` keys in primary key order after `after`, then their rows by
- * key. Two statements because a sorted result is materialized, and MariaDB cuts a DOUBLE's text there to the
- * type's 22-character display width (0.000031701136002038055 came out 0.00003170113600203805, one digit short,
- * and verify saw the copy differ); the rows by key are not sorted. A table without a primary key is read whole
- * (the source is fenced: its rows of the batch do not change).
+ * The primary key and CRC32 of every row of the batch, in one unsorted read (a sorted result is materialized,
+ * and MariaDB cuts a DOUBLE's text there to the type's 22-character display width: 0.000031701136002038055
+ * came out 0.00003170113600203805 and verify saw the copy differ).
  */
-export async function selectChunk(
+export async function rowDigests(
   c: SqlClient,
   table: string,
   shape: TableShape,
   buckets: readonly number[],
-  after: unknown[] | undefined,
-  limit: number,
-): Promise<Chunk> {
-  const columns = shape.columns.map(selectExpr).join(', ');
-  const from = `FROM ${ident(table)} AS src WHERE src.${inBuckets(buckets)}`;
-  if (shape.key.length === 0) return { rows: await c.query(`SELECT ${columns} ${from}`, [...buckets]) };
-  const keyCols = shape.columns.filter((col) => shape.key.includes(col.name));
-  const ordered = shape.key.map((k) => keyCols.find((col) => col.name === k) ?? { name: k, type: '' });
-  const keyList = shape.key.map((k) => `src.${ident(k)}`).join(', ');
-  const tuple = `(${marks(shape.key.length)})`;
-  const keys = await c.query(
-    `SELECT ${ordered.map(selectExpr).join(', ')} ${from}${after ? ` AND (${keyList}) > ${tuple}` : ''} ORDER BY ${keyList} LIMIT ${Number(limit)}`,
-    [...buckets, ...(after ?? [])],
-  );
-  if (keys.length === 0) return { rows: [] };
-  const values = keys.map((r) => shape.key.map((k) => r[k]));
+): Promise<RowDigest[]> {
+  const keyCols = shape.key.map((k) => shape.columns.find((col) => col.name === k) ?? { name: k, type: '' });
   const rows = await c.query(
-    `SELECT ${columns} FROM ${ident(table)} AS src WHERE (${keyList}) IN (${values.map(() => tuple).join(', ')})`,
-    values.flat(),
+    `SELECT ${keyCols.map(selectExpr).join(', ')}, ${rowCrc(shape, 'src.')} AS _sapp_crc FROM ${ident(table)} AS src WHERE src.${inBuckets(buckets)}`,
+    [...buckets],
   );
-  return keys.length < limit ? { rows } : { rows, next: values.at(-1)! };
+  return rows.map((r) => ({ key: shape.key.map((k) => r[k]), crc: String(r._sapp_crc) }));
+}
+
+/** The rows with these primary keys, every stored column, exact types as text. */
+export async function selectByKeys(
+  c: SqlClient,
+  table: string,
+  shape: TableShape,
+  keys: readonly unknown[][],
+): Promise<Row[]> {
+  if (keys.length === 0) return [];
+  const tuple = `(${marks(shape.key.length)})`;
+  return c.query(
+    `SELECT ${shape.columns.map(selectExpr).join(', ')} FROM ${ident(table)} AS src WHERE ${keyTuple(shape)} IN (${keys.map(() => tuple).join(', ')})`,
+    keys.flat(),
+  );
+}
+
+/** Every row of the batch (a table without a primary key is copied whole). */
+export async function selectAll(
+  c: SqlClient,
+  table: string,
+  shape: TableShape,
+  buckets: readonly number[],
+): Promise<Row[]> {
+  return c.query(
+    `SELECT ${shape.columns.map(selectExpr).join(', ')} FROM ${ident(table)} AS src WHERE src.${inBuckets(buckets)}`,
+    [...buckets],
+  );
+}
+
+/** Deletes the rows with these primary keys. */
+export async function deleteByKeys(
+  c: SqlClient,
+  table: string,
+  shape: TableShape,
+  keys: readonly unknown[][],
+): Promise<void> {
+  if (keys.length === 0) return;
+  const tuple = `(${marks(shape.key.length)})`;
+  await c.query(
+    `DELETE FROM ${ident(table)} WHERE (${shape.key.map(ident).join(', ')}) IN (${keys.map(() => tuple).join(', ')})`,
+    keys.flat(),
+  );
 }
 
 export async function insertRows(
@@ -277,7 +313,7 @@ export async function insertRows(
   );
 }
 
-/** Deletes every row of the buckets (the destination, before a copy and in its transaction). */
+/** Deletes every row of the buckets (the destination's, before a copy). */
 export async function deleteRows(c: SqlClient, table: string, buckets: readonly number[]): Promise<void> {
   await c.query(`DELETE FROM ${ident(table)} WHERE ${inBuckets(buckets)}`, [...buckets]);
 }
@@ -314,8 +350,7 @@ export async function checksum(
   shape: TableShape,
   buckets: readonly number[],
 ): Promise<Checksum> {
-  const parts = shape.columns.map((col) => `ISNULL(${ident(col.name)}), CAST(${ident(col.name)} AS BINARY)`);
-  const crc = `CRC32(CONCAT_WS('#', ${parts.join(', ')}))`;
+  const crc = rowCrc(shape);
   const [row] = await c.query(
     `SELECT COUNT(*) AS n, COALESCE(BIT_XOR(${crc}), 0) AS x, COALESCE(SUM(${crc}), 0) AS s FROM ${ident(table)} WHERE ${inBuckets(buckets)}`,
     [...buckets],

@@ -13,7 +13,7 @@ describe('planned: the progress of a new resharding or of a new target', () => {
       toCount: 3,
       batchBuckets: 128,
       batch: 0,
-      step: 'pause',
+      step: 'precopy',
       current: { from: 0, to: 2, buckets: expect.any(Array) },
       totalBuckets: 341,
       movedBuckets: 0,
@@ -32,7 +32,7 @@ describe('planned: the progress of a new resharding or of a new target', () => {
       lastPauseMs: 120,
     });
     expect(next).toMatchObject({ fromCount: 2, toCount: 2, batch: 3, movedBuckets: 341, totalBuckets: 682 });
-    expect(next).toMatchObject({ startedAt: 1_000, lastFlipAt: 8_000, lastPauseMs: 120, step: 'pause' });
+    expect(next).toMatchObject({ startedAt: 1_000, lastFlipAt: 8_000, lastPauseMs: 120, step: 'precopy' });
     expect(next.holdUntil).toBeUndefined();
   });
 

@@ -2,13 +2,13 @@
 // map as it stands after the step (the next step is recorded in its progress) or, to end the pass, a result.
 // Writes between records are idempotent, so a step interrupted anywhere is simply run again.
 import type { SqlClient } from '../replication/sql.js';
-import { copyBatch, deleteMovedRows, KeyConflict, uncopyBatch, verifyBatch } from './copy.js';
+import { copyBatch, deleteMovedRows, KeyConflict, syncBatch, uncopyBatch, verifyBatch } from './copy.js';
 import { type ShardMapState } from './map.js';
 import type { PassDeps, PassResult, Target } from './pass.js';
 import { planResharding, plannedBuckets } from './plan.js';
 import type { Batch, FailureReason, Progress, Step } from './progress.js';
 import type { Servers } from './servers.js';
-import { dbNow, deleteFence, movedBuckets, setFence, setLockWait } from './sql.js';
+import { dbNow, deleteFence, strayBuckets, setFence, setLockWait } from './sql.js';
 import { changeMap } from './store.js';
 
 export type Options = Required<Omit<PassDeps, 'onStep' | 'onBatch'>> & Pick<PassDeps, 'onStep' | 'onBatch'>;
@@ -94,7 +94,7 @@ export function planned(map: ShardMapState, target: Target, now: number, base?: 
     toCount: target.count,
     batchBuckets: target.batchBuckets,
     batch: base?.batch ?? 0,
-    step: plan.length > 0 ? 'pause' : 'drain',
+    step: plan.length > 0 ? 'precopy' : 'drain',
     totalBuckets: moved + plannedBuckets(plan),
     movedBuckets: moved,
     startedAt: base?.startedAt ?? now,
@@ -120,6 +120,17 @@ async function waitUntil(
   }
   await ctx.opts.sleep(wait);
   return { map };
+}
+
+/** 0. precopy: the batch's rows to the destination (its fence `incoming`) while the source still takes writes. */
+async function precopy(ctx: Context, p: Progress): Promise<Outcome> {
+  try {
+    await copyBatch(ctx.servers, p.current!, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
+  } catch (e) {
+    if (e instanceof KeyConflict) return rollBack(ctx, p, 'KeyConflict', e.message, e.table);
+    throw e;
+  }
+  return { map: await record(ctx, p, toStep('pause')) };
 }
 
 /** 1. pause: the map lists the batch as moving (apps that read it stop writing it). */
@@ -152,13 +163,10 @@ async function fence(ctx: Context, p: Progress): Promise<Outcome> {
   return { map: await record(ctx, p, toStep('copy')) };
 }
 
-/** 3. copy: the batch's rows to the destination (its fence `incoming`); a key conflict rolls the batch back. */
+/** 3. copy: what changed on the source since the precopy, now that it is fenced; a key conflict rolls back. */
 async function copy(ctx: Context, p: Progress): Promise<Outcome> {
   try {
-    ctx.rows = await copyBatch(ctx.servers, p.current!, {
-      database: ctx.database,
-      chunkRows: ctx.opts.chunkRows,
-    });
+    await syncBatch(ctx.servers, p.current!, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
   } catch (e) {
     if (e instanceof KeyConflict) return rollBack(ctx, p, 'KeyConflict', e.message, e.table);
     throw e;
@@ -234,7 +242,7 @@ async function drain(ctx: Context, p: Progress, map: ShardMapState): Promise<Out
 async function cleanUp(ctx: Context, p: Progress, map: ShardMapState): Promise<Outcome> {
   for (const group of ctx.servers.owners()) {
     const client = await ctx.servers.primary(group);
-    const buckets = (await movedBuckets(client)).filter((b) => map.owners[b] !== group);
+    const buckets = (await strayBuckets(client)).filter((b) => map.owners[b] !== group);
     if (buckets.length === 0) continue;
     await deleteMovedRows(client, buckets, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
     await deleteFence(client, buckets);
@@ -262,7 +270,7 @@ async function rollBack(
       ...m,
       version: m.version + 1,
       moving: without(m.moving, batch.buckets),
-      progress: { ...rest, step: 'pause' as const, error },
+      progress: { ...rest, step: 'precopy' as const, error },
     };
   });
   ctx.opts.onStep?.(map.progress!);
@@ -272,6 +280,7 @@ async function rollBack(
 
 export const STEP_ACTIONS: Record<Step, (ctx: Context, p: Progress, map: ShardMapState) => Promise<Outcome>> =
   {
+    precopy,
     pause,
     fence,
     copy,

@@ -250,7 +250,7 @@ describe('the mover under writes and reads', () => {
       );
       expect(map!.moving).toBe('');
       expect(JSON.parse(map!.progress)).toMatchObject({
-        step: 'pause',
+        step: 'precopy',
         error: { reason: 'KeyConflict', table: 'items' },
       });
       expect(await s2.query(`SELECT k FROM \`${db}\`.items`)).toEqual([{ k: 'stray' }]);
