@@ -14,10 +14,13 @@
 //   //                         batch's writes are paused)
 //
 // The first pass creates the map (from seedCount: the count the data follows) after every group's fence rows.
-// Then, while the map differs from the target's: plan, and per batch pause → fence → copy → verify → flip, each
-// recorded in the map row's `progress` before it acts (or with it, in the same transaction), so a pass killed at
-// any point (the operator restarted, a server gone) is taken up by the next one; then drain and delete the moved
-// rows from the sources. It connects as the app user (ALL on the app database; the operator's own account has
+// Then, while the map differs from the target's: plan, and per batch precopy (writes still flowing) → pause →
+// fence → copy (only the rows that changed) → verify → flip, each recorded in the map row's `progress` before it
+// acts (or with it, in the same transaction), so a pass killed at any point (the operator restarted, a server
+// gone) is taken up by the next one; then drain and delete the moved rows from the sources. A batch's write
+// pause holds two reads of its rows and the rows written meanwhile (bench/resharding-copy.ts: 142 ms for a
+// batch of 12,500 rows); the mover keeps a batch's keys in memory, so batches of millions of rows want fewer
+// buckets. It connects as the app user (ALL on the app database; the operator's own account has
 // no data privileges), one connection per server for the pass, through src/replication/connect.ts. The steps
 // are in steps.ts, the rows in copy.ts, the statements in sql.ts, the names shared with apps in contract.ts.
 import type { Engine } from '../api/v1alpha1/index.js';
