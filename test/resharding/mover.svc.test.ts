@@ -297,8 +297,15 @@ describe('the mover under writes and reads', () => {
       );
       expect(map!.moving).not.toBe('');
       expect(JSON.parse(map!.progress)).toMatchObject({ batch: 1, movedBuckets: 128 });
-      const results = await untilIdle(t, target(3, 128, 2), deps(batches));
+      // A copied row changed behind the mover's back: verify finds the batch different and copies it again.
+      await s2.query(`UPDATE \`${db}\`.items SET note = 'changed' WHERE shard_bucket IN (?) LIMIT 1`, [
+        second.buckets,
+      ]);
+      const steps: string[] = [];
+      const onStep = (p: Progress) => steps.push(`${p.step}:${p.batch}`);
+      const results = await untilIdle(t, target(3, 128, 2), deps(batches, { onStep }));
       expect(results.at(-1)).toMatchObject({ state: 'idle', movedBuckets: 341, totalBuckets: 341 });
+      expect(steps.slice(0, 3)).toEqual(['copy:1', 'verify:1', 'flip:1']);
       expect(batches).toHaveLength(3);
       return 3;
     });
