@@ -80,8 +80,8 @@ export const shardMapStatus = z
       ),
     version: z.int().min(0).describe('The version of the shard map the apps read (+1 on every change).'),
     shards: z.int().min(0).describe('The shard count the map is at (idle) or moving to.'),
-    movedBuckets: z.int().min(0).describe('Buckets moved so far in this resharding.'),
-    totalBuckets: z.int().min(0).describe('Buckets this resharding moves (0 when idle).'),
+    movedBuckets: z.int().min(0).describe('Buckets moved so far by the running (or last) resharding.'),
+    totalBuckets: z.int().min(0).describe('Buckets the running (or last) resharding moves (0 before any).'),
     maxBatchPauseMs: z
       .int()
       .min(0)
