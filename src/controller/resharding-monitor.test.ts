@@ -52,10 +52,17 @@ interface Call {
 }
 
 /** A monitor over fake caches, with a scripted pass: each call takes the next result (the last one repeats). */
+/** The app's web Deployment: rolled out, or with `updated` of `replicas` pods from its current template. */
+const webDeployment = (replicas = 2, updated = replicas) => ({
+  metadata: { name: 'shop-web', generation: 3, labels: { 'app.kubernetes.io/instance': 'shop' } },
+  status: { observedGeneration: 3, replicas, updatedReplicas: updated },
+});
+
 function harness(
   pods: V1Pod[],
   results: PassResult[],
   batches: { pauseMs: number; buckets: number }[][] = [],
+  deployments: unknown[] = [webDeployment()],
 ) {
   const calls: Call[] = [];
   const events: { type: string; reason: string; message: string }[] = [];
@@ -78,7 +85,7 @@ function harness(
     return results[i]!;
   };
   const caches = {
-    list: () => pods,
+    list: (kind: string) => (kind === 'Deployment' ? deployments : pods),
     get: () => ({ metadata: { name: 'shop', namespace: 'shop' } }),
   } as unknown as Caches;
   const recorder = {
@@ -152,6 +159,25 @@ describe('ReshardingMonitor', () => {
     await settle();
     expect(h.calls.length).toBeGreaterThan(0);
     expect(h.calls[0]!.topology.shards).toHaveLength(3);
+    h.monitor.stop();
+  });
+
+  it('moves no bucket while the web pods roll out to the binding that lists the new shard', async () => {
+    const deployments = [webDeployment(3, 1)];
+    const h = harness(groupPods(3), [idle(4)], [], deployments);
+    h.monitor.track(app(3), TEST_CREDENTIALS, 2);
+    await settle();
+    expect(h.calls).toHaveLength(0);
+    expect(h.monitor.report('shop/shop')).toMatchObject({
+      state: 'waiting',
+      totalBuckets: 0,
+      message:
+        'waiting for Deployment shop-web to roll out: its pods must have the binding of 3 shards before buckets move',
+    });
+    deployments[0] = webDeployment(2);
+    await settle();
+    expect(h.calls).toHaveLength(1);
+    expect(h.events).toEqual([]);
     h.monitor.stop();
   });
 

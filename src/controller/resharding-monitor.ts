@@ -19,7 +19,7 @@ import { type PassResult, reshardPass } from '../resharding/pass.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { Caches } from './caches.js';
 import type { EventRecorder } from './events.js';
-import { type PodAddress, podAddress, reshardingTopology } from './resharding-topology.js';
+import { type PodAddress, podAddress, reshardingTopology, rollingDeployment } from './resharding-topology.js';
 
 /** What the reconciler reports of an app's shard map (status and the Resharding condition). */
 export interface ReshardingReport {
@@ -140,18 +140,23 @@ export class ReshardingMonitor {
     const { app } = t;
     const db = app.spec.database!;
     const count = db.shards.count;
+    // Buckets move to a new shard only once every app pod has a binding that lists it (the count's change rolls
+    // them); a resharding already under way goes on (pods started since have the current binding).
+    const underWay = t.report !== undefined && t.report.state !== 'idle' && t.report.totalBuckets > 0;
+    const rolling = underWay
+      ? undefined
+      : rollingDeployment(app, this.deps.caches.list('Deployment', app.metadata.namespace!));
+    if (rolling) {
+      await this.update(t, {
+        ...this.waitingReport(t, count),
+        message: `waiting for Deployment ${rolling} to roll out: its pods must have the binding of ${count} shards before buckets move`,
+      });
+      return this.deps.waitMs ?? DEFAULT_WAIT_MS;
+    }
     const pods = this.deps.caches.list(DATA_TIER_POD.kind, app.metadata.namespace!) as V1Pod[];
     const found = reshardingTopology(app, t.credentials, pods, this.deps.address ?? podAddress);
     if ('waitingFor' in found) {
-      await this.update(t, {
-        state: 'waiting',
-        toCount: count,
-        version: t.report?.version ?? 0,
-        movedBuckets: t.report?.movedBuckets ?? 0,
-        totalBuckets: t.report?.totalBuckets ?? 0,
-        message: `waiting for ${found.waitingFor}`,
-        ...(t.report?.maxPauseMs !== undefined ? { maxPauseMs: t.report.maxPauseMs } : {}),
-      });
+      await this.update(t, { ...this.waitingReport(t, count), message: `waiting for ${found.waitingFor}` });
       return this.deps.waitMs ?? DEFAULT_WAIT_MS;
     }
     const pass = this.deps.pass ?? reshardPass;
@@ -221,6 +226,21 @@ export class ReshardingMonitor {
           ? Math.min(result.retryAfterMs ?? ERROR_RETRY_MS, ERROR_RETRY_MS)
           : (result.retryAfterMs ?? ERROR_RETRY_MS);
     }
+  }
+
+  /** What is known of the map while the monitor waits before a pass. */
+  private waitingReport(t: Tracked, count: number): ReshardingReport {
+    // An idle report's numbers are the last resharding's, not this one's.
+    const running = t.report && t.report.state !== 'idle' ? t.report : undefined;
+    return {
+      state: 'waiting',
+      toCount: count,
+      version: t.report?.version ?? 0,
+      movedBuckets: running?.movedBuckets ?? 0,
+      totalBuckets: running?.totalBuckets ?? 0,
+      message: '',
+      ...(t.report?.maxPauseMs !== undefined ? { maxPauseMs: t.report.maxPauseMs } : {}),
+    };
   }
 
   /** Keeps the report; events on the transitions worth one; a reconcile when what status shows changed. */

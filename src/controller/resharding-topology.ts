@@ -59,3 +59,23 @@ export function reshardingTopology(
     },
   };
 }
+
+interface DeploymentLike {
+  metadata?: { name?: string; generation?: number; labels?: Record<string, string> };
+  status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number };
+}
+
+/**
+ * The app's Deployment still rolling out, if any: its pods may run with a binding from before the shard count
+ * changed (no URL for a new shard), so buckets must not move to that shard yet. Undefined when every pod of
+ * every Deployment of the app is from its current template.
+ */
+export function rollingDeployment(app: ScalableApp, deployments: readonly unknown[]): string | undefined {
+  for (const d of deployments as DeploymentLike[]) {
+    if (d.metadata?.labels?.[INSTANCE_LABEL] !== app.metadata.name) continue;
+    const s = d.status ?? {};
+    const observed = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+    if (!observed || (s.updatedReplicas ?? 0) !== (s.replicas ?? 0)) return d.metadata?.name ?? '?';
+  }
+  return undefined;
+}
