@@ -6,7 +6,10 @@
 //   // result.state: 'idle'    the map equals the target's and nothing is in progress: requeue normally
 //   //               'moving'  batches remain (the pass stopped at its time budget): requeue at once
 //   //               'waiting' a wait longer than maxWaitMs (the hold before a new resharding's first batch, or
-//   //                         the drain after its last flip): requeue after result.retryAfterMs
+//   //                         the drain after its last flip), or rows with shard_bucket NULL on the next batch's
+//   //                         source or, at the end, on a source (reason UnbucketedRows; the message names the
+//   //                         table, the group and the rows: the app must fill shard_bucket; see unbucketed.ts):
+//   //                         requeue after result.retryAfterMs
 //   //               'failed'  a batch was rolled back, writes resumed (reason KeyConflict, VerifyMismatch,
 //   //                         ReplicaLag; the message names the table or replica; tried again retryAfterMs after
 //   //                         the rollback, or at once for a new target), or an error (reason Error: a server
@@ -132,8 +135,11 @@ export interface PassResult {
   totalBuckets: number;
   /** One sentence for status and events. */
   message: string;
-  /** Why the pass failed: a batch rolled back, or an error (a server unreachable, a statement refused). */
-  reason?: FailureReason | 'Error';
+  /**
+   * Why the pass failed (a batch rolled back, or an error: a server unreachable, a statement refused), or why it
+   * waits on the app (UnbucketedRows).
+   */
+  reason?: FailureReason | 'Error' | 'UnbucketedRows';
   /** The last batch's write pause (ms). */
   lastPauseMs?: number;
   /** For 'waiting' and 'failed': when to run the next pass. */

@@ -22,6 +22,7 @@ import {
   shardedTables,
   showCreateTable,
   tableShape,
+  unbucketedRows,
 } from './sql.js';
 
 type Answer = Row[] | ((params: unknown[]) => Row[]);
@@ -167,6 +168,20 @@ describe('tables', () => {
     expect(await shardedTables(client, 'shop')).toEqual(['orders', 'items']);
     expect(sent[0]!.params).toEqual(['shop', 'shard_bucket', 6, '_sapp_']);
     expect(sent[0]!.sql).toMatch(/TABLE_TYPE = 'BASE TABLE'/);
+    expect(sent[0]!.sql).not.toMatch(/IS_NULLABLE/);
+  });
+
+  it('rows without a bucket: only tables whose column accepts NULL, counted up to a cap by the index', async () => {
+    const { client, sent } = fakeClient([
+      [/information_schema.TABLES/, [{ name: 'orders' }]],
+      [/IS NULL/, [{ n: 7 }]],
+    ]);
+    expect(await shardedTables(client, 'shop', true)).toEqual(['orders']);
+    expect(sent[0]!.sql).toMatch(/AND c.IS_NULLABLE = 'YES'/);
+    expect(await unbucketedRows(client, 'orders', 10_000)).toBe(7);
+    expect(sent[1]!.sql).toBe(
+      'SELECT COUNT(*) AS n FROM (SELECT 1 FROM `orders` WHERE `shard_bucket` IS NULL LIMIT 10000) AS unbucketed',
+    );
   });
 
   it('the shape: stored columns only (generated: MySQL says in GENERATION_EXPRESSION, MariaDB too, or NULL)', async () => {

@@ -150,17 +150,31 @@ export const setLockWait = (c: SqlClient, seconds: number) =>
 
 // ---- the sharded tables ----
 
-/** Base tables of the database with a shard_bucket column, the operator's own excluded; by name. */
-export async function shardedTables(c: SqlClient, database: string): Promise<string[]> {
+/**
+ * Base tables of the database with a shard_bucket column, the operator's own excluded; by name. `nullable`:
+ * only those whose column accepts NULL (the others cannot hold a row without a bucket).
+ */
+export async function shardedTables(c: SqlClient, database: string, nullable = false): Promise<string[]> {
   const rows = await c.query(
     `SELECT t.TABLE_NAME AS name FROM information_schema.TABLES t
        JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME
       WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE' AND c.COLUMN_NAME = ?
-        AND LEFT(t.TABLE_NAME, ?) <> ?
+        AND LEFT(t.TABLE_NAME, ?) <> ?${nullable ? " AND c.IS_NULLABLE = 'YES'" : ''}
       ORDER BY t.TABLE_NAME`,
     [database, SHARD_BUCKET_COLUMN, OPERATOR_TABLE_PREFIX.length, OPERATOR_TABLE_PREFIX],
   );
   return rows.map((r) => String(r.name));
+}
+
+/**
+ * The table's rows without a bucket (shard_bucket NULL), counted up to `cap`: the column's index finds them
+ * (`IS NULL` is a range of it) and the LIMIT bounds the work however many there are.
+ */
+export async function unbucketedRows(c: SqlClient, table: string, cap: number): Promise<number> {
+  const [row] = await c.query(
+    `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${ident(table)} WHERE ${ident(SHARD_BUCKET_COLUMN)} IS NULL LIMIT ${Number(cap)}) AS unbucketed`,
+  );
+  return Number(row?.n ?? 0);
 }
 
 export interface Column {

@@ -10,6 +10,7 @@ import type { Batch, FailureReason, Progress, Step } from './progress.js';
 import type { Servers } from './servers.js';
 import { dbNow, deleteFence, strayBuckets, setFence, setLockWait } from './sql.js';
 import { changeMap } from './store.js';
+import { describeUnbucketed, findUnbucketed, UNBUCKETED_RETRY_MS } from './unbucketed.js';
 
 export type Options = Required<Omit<PassDeps, 'onStep' | 'onBatch'>> & Pick<PassDeps, 'onStep' | 'onBatch'>;
 
@@ -122,8 +123,29 @@ async function waitUntil(
   return { map };
 }
 
-/** 0. precopy: the batch's rows to the destination (its fence `incoming`) while the source still takes writes. */
-async function precopy(ctx: Context, p: Progress): Promise<Outcome> {
+/** The result of a pass held by rows without a bucket on `owners` (see unbucketed.ts), or undefined. */
+async function heldByUnbucketed(
+  ctx: Context,
+  owners: readonly number[],
+  until: string,
+  map: () => Promise<ShardMapState>,
+): Promise<Outcome | undefined> {
+  const found = await findUnbucketed(ctx.servers, ctx.database, owners);
+  if (!found) return undefined;
+  const message = describeUnbucketed(found, until);
+  const extra = { reason: 'UnbucketedRows' as const, retryAfterMs: UNBUCKETED_RETRY_MS };
+  return { result: result(await map(), 'waiting', message, extra) };
+}
+
+const noBucketMoves = (p: Progress) => `no bucket moves off ${owner(p.current!.from)} until none is left`;
+
+/**
+ * 0. precopy: the batch's rows to the destination (its fence `incoming`) while the source still takes writes;
+ * not while the source holds rows without a bucket (some may be the batch's).
+ */
+async function precopy(ctx: Context, p: Progress, current: ShardMapState): Promise<Outcome> {
+  const held = await heldByUnbucketed(ctx, [p.current!.from], noBucketMoves(p), async () => current);
+  if (held) return held;
   try {
     await copyBatch(ctx.servers, p.current!, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
   } catch (e) {
@@ -142,6 +164,11 @@ async function pause(ctx: Context, p: Progress, current: ShardMapState): Promise
   }
   // Both groups must answer before the batch's writes pause (an unreachable one fails the pass here instead).
   await Promise.all([ctx.servers.primary(batch.from), ctx.servers.primary(batch.to)]);
+  // Rows without a bucket written during the precopy: back to it, which waits until they are filled.
+  const unbucketed = await heldByUnbucketed(ctx, [batch.from], noBucketMoves(p), () =>
+    record(ctx, p, toStep('precopy')),
+  );
+  if (unbucketed) return unbucketed;
   const map = await changeFrom(ctx, p, (m, now) => {
     const { holdUntil: _h, ...q } = m.progress!;
     return {
@@ -238,12 +265,26 @@ async function drain(ctx: Context, p: Progress, map: ShardMapState): Promise<Out
   return { map: await record(ctx, p, toStep('delete')) };
 }
 
-/** Then the sources' moved rows go, a chunk at a time, with their fence rows; the resharding is done. */
+/**
+ * Then the sources' moved rows go, a chunk at a time, with their fence rows; the resharding is done. Not while a
+ * source holds rows without a bucket: filled after the delete, one of a moved bucket would sit where no app reads.
+ */
 async function cleanUp(ctx: Context, p: Progress, map: ShardMapState): Promise<Outcome> {
+  const sources: { group: number; client: SqlClient; buckets: number[] }[] = [];
   for (const group of ctx.servers.owners()) {
     const client = await ctx.servers.primary(group);
     const buckets = (await strayBuckets(client)).filter((b) => map.owners[b] !== group);
-    if (buckets.length === 0) continue;
+    if (buckets.length > 0) sources.push({ group, client, buckets });
+  }
+  const until = 'the moved rows are deleted from the sources only once none is left';
+  const held = await heldByUnbucketed(
+    ctx,
+    sources.map((s) => s.group),
+    until,
+    async () => map,
+  );
+  if (held) return held;
+  for (const { client, buckets } of sources) {
     await deleteMovedRows(client, buckets, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
     await deleteFence(client, buckets);
   }

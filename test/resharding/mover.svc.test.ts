@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { shardMap } from '../../src/api/sharding.js';
+import { bucketForKey, shardMap } from '../../src/api/sharding.js';
 import { targetOwners } from '../../src/resharding/map.js';
 import {
   type BatchMoved,
@@ -18,7 +18,7 @@ import {
   type Topology,
 } from '../../src/resharding/pass.js';
 import { planResharding } from '../../src/resharding/plan.js';
-import type { Progress } from '../../src/resharding/progress.js';
+import type { Batch, Progress } from '../../src/resharding/progress.js';
 import type { MariaDBServer } from '../services/mariadb.js';
 import { sleep } from '../services/ports.js';
 import { AppClient, type Written } from './app-client.js';
@@ -370,6 +370,96 @@ describe('the pass as the controller sees it', () => {
       expect(results.at(-1)).toMatchObject({ state: 'idle', movedBuckets: 341 });
       return 3;
     });
+  }, 120_000);
+});
+
+describe('rows the app wrote without shard_bucket', () => {
+  it('hold a batch (its source holds them) and the delete (on a source) until the app fills them; then every row once at its owner', async () => {
+    const db = 'rs_null';
+    const [s0, s1, s2] = cluster.shards as [MariaDBServer, MariaDBServer, MariaDBServer];
+    await createDatabase(cluster, db, [cluster.main, s0, s1]);
+    for (const s of [s0, s1]) {
+      await s.query(`ALTER TABLE \`${db}\`.items MODIFY shard_bucket SMALLINT UNSIGNED NULL`);
+    }
+    const t = topology(db, cluster.main, [endpoints(s0), endpoints(s1), endpoints(s2)]);
+    const groups = [cluster.main, s0, s1, s2].map((server, i) => ({ owner: i - 1, server }));
+    const [first, second] = planResharding(shardMap(2), 3, 512) as [Batch, Batch];
+    // Rows an app of an older version writes without the column: 3 of the first batch's buckets on shard 0
+    // (during the first batch's precopy), and 2 of buckets shard 1 keeps (after the last flip).
+    const oldRows = (prefix: string, n: number, fits: (bucket: number) => boolean) =>
+      Array.from({ length: 400 }, (_, i) => `${db}-${prefix}-${i}`)
+        .filter((k) => fits(bucketForKey(k)))
+        .slice(0, n);
+    const moving = oldRows('old', 3, (b) => first.buckets.includes(b));
+    const staying = oldRows('late', 2, (b) => shardMap(2)[b] === 1 && !second.buckets.includes(b));
+    const insertNull = (s: MariaDBServer, keys: string[]) =>
+      s.execScript(
+        `INSERT INTO items (k, shard_bucket, created) VALUES ${keys.map((k) => `('${k}', NULL, NOW())`).join(', ')}`,
+        db,
+      );
+    const fill = (s: MariaDBServer, keys: string[]) =>
+      Promise.all(
+        keys.map((k) =>
+          s.query(`UPDATE \`${db}\`.items SET shard_bucket = ? WHERE k = ?`, [bucketForKey(k), k]),
+        ),
+      );
+    await withApp('unbucketed rows', t, 2, groups, async (_app, batches) => {
+      // Written while the first batch's precopy ran: the check right before its pause sends it back to precopy.
+      const steps: string[] = [];
+      const onStep = (p: Progress) => {
+        steps.push(`${p.step}:${p.batch}`);
+        if (steps.join() === 'precopy:0,pause:0') insertNull(s0, moving);
+      };
+      const held = await reshardPass(t, target(3, 512, 2), deps(batches, { onStep }));
+      expect(held).toMatchObject({ state: 'waiting', reason: 'UnbucketedRows', movedBuckets: 0 });
+      expect(held.message).toMatch(
+        /^table items on shard 0 holds 3 rows with shard_bucket NULL: the app must fill shard_bucket .*; no bucket moves off shard 0 until none is left$/,
+      );
+      expect(steps).toEqual(['precopy:0', 'pause:0', 'precopy:0']);
+      // The next pass waits at the precopy: no copy, no pause.
+      const again = await reshardPass(t, target(3, 512, 2), deps(batches, { onStep }));
+      expect(again).toMatchObject({ state: 'waiting', reason: 'UnbucketedRows', message: held.message });
+      expect(steps).toEqual(['precopy:0', 'pause:0', 'precopy:0']);
+      const [map] = await cluster.main.query<{ moving: string; progress: string }[]>(
+        `SELECT moving, progress FROM \`${db}\`._sapp_shard_map`,
+      );
+      expect(map!.moving).toBe('');
+      expect(JSON.parse(map!.progress)).toMatchObject({ step: 'precopy', batch: 0 });
+      await fill(s0, moving);
+      // Both batches, up to the drain (passes that do not wait: the hold before the first batch ends one).
+      let drained: PassResult | undefined;
+      for (let i = 0; i < 10 && drained?.movedBuckets !== 341; i++) {
+        drained = await reshardPass(t, target(3, 512, 2), deps(batches, { maxWaitMs: 0 }));
+        expect(drained.state).toBe('waiting');
+        await sleep(Math.min(drained.retryAfterMs ?? 0, 500));
+      }
+      expect(drained?.message).toMatch(/^draining/);
+      insertNull(s1, staying);
+      await sleep(2 * MAX_AGE_MS);
+      const kept = await reshardPass(t, target(3, 512, 2), deps(batches));
+      expect(kept).toMatchObject({ state: 'waiting', reason: 'UnbucketedRows', movedBuckets: 341 });
+      expect(kept.message).toMatch(/table items on shard 1 holds 2 rows with shard_bucket NULL/);
+      const [left] = await s1.query<{ n: number }[]>(
+        `SELECT COUNT(*) AS n FROM \`${db}\`.items WHERE shard_bucket IN (?)`,
+        [second.buckets],
+      );
+      expect(left!.n).toBeGreaterThan(0);
+      await fill(s1, staying);
+      const results = await untilIdle(t, target(3, 512, 2), deps(batches));
+      expect(results.at(-1)).toMatchObject({ state: 'idle', movedBuckets: 341 });
+      expect(batches).toHaveLength(2);
+      return 3;
+    });
+    const where = async (keys: string[]) => {
+      const found: string[] = [];
+      for (const [i, s] of [cluster.main, s0, s1, s2].entries()) {
+        const rows = await s.query<{ k: string }[]>(`SELECT k FROM \`${db}\`.items WHERE k IN (?)`, [keys]);
+        found.push(...rows.map((r) => `${r.k}@${i - 1}`));
+      }
+      return found.sort();
+    };
+    expect(await where(moving)).toEqual(moving.map((k) => `${k}@2`).sort());
+    expect(await where(staying)).toEqual(staying.map((k) => `${k}@1`).sort());
   }, 120_000);
 });
 
