@@ -93,8 +93,11 @@ export interface BatchMoved {
   from: number;
   to: number;
   buckets: number[];
-  /** Rows copied, over all sharded tables. */
-  rows: number;
+  /**
+   * The batch's rows over all sharded tables, as verify counted them on the source; absent when unknown (a flip
+   * recorded by an operator version that did not record the count).
+   */
+  rows?: number;
   /** The batch's write pause: from the map listing it as moving to the flip (the main primary's clock). */
   pauseMs: number;
   version: number;

@@ -58,6 +58,8 @@ export const progressSchema = z.object({
   lastFlipAt: z.number().optional(),
   /** The last batch's write pause: pause to flip, DB clock. */
   lastPauseMs: z.number().optional(),
+  /** The current batch's rows, as verify counted them (recorded with the flip step, so a resumed flip has them). */
+  rows: count.optional(),
   /** Copies of the current batch that verify found different. */
   copyAttempts: count.optional(),
   /** The last batch rolled back, and why; the batch is tried again after the retry interval. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { shardMap } from '../api/sharding.js';
-import { reshardPass, type Topology } from './pass.js';
+import type { ServerConnection } from '../replication/connect.js';
+import { serializeMap } from './map.js';
+import { type BatchMoved, reshardPass, type Topology } from './pass.js';
 import { planned } from './steps.js';
 
 const map = (owners: number[]) => ({ version: 4, owners, moving: [], progress: undefined });
@@ -78,5 +80,68 @@ describe('reshardPass refuses a target the topology cannot hold, before connecti
       message: 'resharding pass failed: must not connect',
       retryAfterMs: 60_000,
     });
+  });
+});
+
+describe('a pass resumed at the flip', () => {
+  const ep = { primary: { host: 'db', port: 3306 }, replicas: [] };
+  const topology: Topology = {
+    engine: 'mariadb',
+    database: 'shop',
+    user: 'app',
+    password: 'pw',
+    main: ep,
+    shards: [ep, ep, ep],
+  };
+
+  /** One fake server for every group: the map row in memory, every other statement answered with no rows. */
+  function fakeServers(progress: object) {
+    const first = planned(map(shardMap(2)), target, 1_000);
+    let row: Record<string, unknown> = {
+      ...serializeMap({
+        version: 5,
+        owners: shardMap(2),
+        moving: first.current!.buckets,
+        progress: undefined,
+      }),
+      progress: JSON.stringify({ ...first, ...progress }),
+    };
+    const conn: ServerConnection = {
+      async query(sql, params = []) {
+        if (/^SELECT version, owners/.test(sql)) return [row];
+        if (/UNIX_TIMESTAMP/.test(sql)) return [{ now: 20_000 }];
+        if (/^UPDATE `_sapp_shard_map`/.test(sql)) {
+          const [version, owners, moving, next] = params;
+          row = { version, owners, moving, progress: next };
+        }
+        return [];
+      },
+      close: async () => {},
+    };
+    return { connect: async () => conn, batch: first.current! };
+  }
+
+  it('reports the batch’s rows that verify counted (recorded with the step), not 0', async () => {
+    const { connect, batch } = fakeServers({ step: 'flip', pausedAt: 19_000, rows: 1_234 });
+    const moved: BatchMoved[] = [];
+    const result = await reshardPass(
+      topology,
+      { ...target, seedCount: 2 },
+      { connect, budgetMs: 0, onBatch: (b) => moved.push(b) },
+    );
+    expect(result).toMatchObject({ state: 'moving', movedBuckets: batch.buckets.length, lastPauseMs: 1_000 });
+    expect(moved).toEqual([{ ...batch, rows: 1_234, pauseMs: 1_000, version: 6 }]);
+  });
+
+  it('a flip recorded without the count (an older operator) says the rows are unknown', async () => {
+    const { connect } = fakeServers({ step: 'flip', pausedAt: 19_000 });
+    const moved: BatchMoved[] = [];
+    await reshardPass(
+      topology,
+      { ...target, seedCount: 2 },
+      { connect, budgetMs: 0, onBatch: (b) => moved.push(b) },
+    );
+    expect(moved).toHaveLength(1);
+    expect(moved[0]!.rows).toBeUndefined();
   });
 });

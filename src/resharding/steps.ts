@@ -20,8 +20,6 @@ export interface Context {
   servers: Servers;
   main: SqlClient;
   opts: Options;
-  /** Rows the current batch copied (known when its copy or verify ran in this pass). */
-  rows?: number;
 }
 
 export type Outcome = { map: ShardMapState } | { result: PassResult };
@@ -209,10 +207,7 @@ async function verify(ctx: Context, p: Progress): Promise<Outcome> {
     sleep: ctx.opts.sleep,
     now: ctx.opts.now,
   });
-  if (verdict.ok) {
-    ctx.rows = verdict.rows;
-    return { map: await record(ctx, p, toStep('flip')) };
-  }
+  if (verdict.ok) return { map: await record(ctx, p, (q) => ({ ...q, step: 'flip', rows: verdict.rows })) };
   const attempts = (p.copyAttempts ?? 0) + 1;
   if (verdict.reason === 'VerifyMismatch' && attempts < MAX_COPY_ATTEMPTS) {
     return { map: await record(ctx, p, (q) => ({ ...q, step: 'copy', copyAttempts: attempts })) };
@@ -247,11 +242,10 @@ async function flip(ctx: Context, p: Progress): Promise<Outcome> {
   ctx.opts.onStep?.(map.progress!);
   ctx.opts.onBatch?.({
     ...batch,
-    rows: ctx.rows ?? 0,
+    ...(p.rows !== undefined ? { rows: p.rows } : {}),
     pauseMs: map.progress!.lastPauseMs!,
     version: map.version,
   });
-  delete ctx.rows;
   return { map };
 }
 
@@ -305,7 +299,7 @@ async function rollBack(
   await deleteFence(dest, batch.buckets);
   await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'owned');
   const map = await changeFrom(ctx, p, (m, now) => {
-    const { pausedAt: _p, copyAttempts: _c, ...rest } = m.progress!;
+    const { pausedAt: _p, copyAttempts: _c, rows: _r, ...rest } = m.progress!;
     const error = { reason, message, at: now, ...(table !== undefined ? { table } : {}) };
     return {
       ...m,

@@ -119,7 +119,7 @@ function report(name: string, batches: BatchMoved[], app: AppClient, startedAt: 
   });
   const slowest = Math.max(...app.timings.map((t) => t.ms));
   console.log(
-    `${name}: ${batches.length} batches, ${batches.reduce((n, b) => n + b.rows, 0)} rows moved, ` +
+    `${name}: ${batches.length} batches, ${batches.reduce((n, b) => n + (b.rows ?? 0), 0)} rows moved, ` +
       `${app.acked.size} rows acknowledged (${app.timings.length} writes, slowest ${slowest} ms), ` +
       `${app.readerChecks} reader checks, ${Date.now() - startedAt} ms\n${lines.join('\n')}`,
   );
@@ -151,6 +151,7 @@ async function withApp(
     expect(app.failures).toEqual([]);
     expect(app.violations).toEqual([]);
     expect(app.readerChecks).toBeGreaterThan(0);
+    expect(batches.filter((b) => b.rows === undefined)).toEqual([]);
     await checkEnd(t.database, groups, count, app);
     return { app, batches };
   } finally {
