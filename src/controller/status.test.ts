@@ -555,6 +555,12 @@ describe('reshardingCondition', () => {
       /draining/,
     ],
     [
+      'rows without a bucket holding the move',
+      { state: 'waiting', reason: 'UnbucketedRows', totalBuckets: 341, message: 'orders on shard 0: 3 rows' },
+      'True UnbucketedRows',
+      /orders on shard 0/,
+    ],
+    [
       'a batch rolled back for a key conflict',
       { state: 'failed', reason: 'KeyConflict', totalBuckets: 341, message: 'orders: key 7 on both' },
       'True KeyConflict',

@@ -529,7 +529,7 @@ function shardMapStatus(r: ReshardingReport): ShardMapStatus {
 }
 
 /**
- * Resharding: True while rows move to added shards (MovingBuckets, Waiting) or while a batch that was rolled back
+ * Resharding: True while rows move to added shards (MovingBuckets; Waiting, or why: UnbucketedRows) or while a batch that was rolled back
  * waits to be tried again (its reason: KeyConflict, Error); False (MapCurrent) when the map routes to every
  * shard of the spec; Unknown (MapNotRead) until the map was first read.
  */
@@ -555,7 +555,12 @@ export function reshardingCondition(r: ReshardingReport): ConditionInput {
         message: `${r.message}${progress}`,
       };
     case 'waiting':
-      return { type: 'Resharding', status: 'True', reason: 'Waiting', message: `${r.message}${progress}` };
+      return {
+        type: 'Resharding',
+        status: 'True',
+        reason: r.reason ?? 'Waiting',
+        message: `${r.message}${progress}`,
+      };
     case 'failed':
       return {
         type: 'Resharding',
