@@ -161,3 +161,15 @@ describe('drift', () => {
     });
   });
 });
+
+describe('ownedFieldPaths of a cached object', () => {
+  it('is worked out once per object (every pass reads the same cached object until it changes)', () => {
+    const managedFields = [
+      { manager: 'op', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
+    ];
+    const first = ownedFieldPaths(managedFields, 'op');
+    expect(first).toEqual([['spec', 'replicas']]);
+    expect(ownedFieldPaths(managedFields, 'op')).toBe(first);
+    expect(ownedFieldPaths([...managedFields], 'op')).not.toBe(first); // another object: its own paths
+  });
+});

@@ -28,26 +28,38 @@ const isEmpty = (v: Json) =>
 
 /** True when `desired` is contained in `live`; returns the first differing path otherwise. */
 export function firstDifference(desired: Json, live: Json, path = ''): string | undefined {
+  const segments = difference(desired, live);
+  if (!segments) return undefined;
+  const at = path + segments.reverse().join('');
+  return at || (isObject(desired) ? '.' : at);
+}
+
+/**
+ * Where `live` differs from `desired`: the path's segments, innermost first; undefined when it does not. Runs on
+ * every desired object of every pass, so the common case (no difference) allocates nothing.
+ */
+function difference(desired: Json, live: Json): string[] | undefined {
   if (isObject(desired)) {
     if (live === undefined && isEmpty(desired)) return undefined;
-    if (!isObject(live)) return path || '.';
-    for (const [k, v] of Object.entries(desired)) {
+    if (!isObject(live)) return [];
+    for (const k in desired) {
+      const v = desired[k];
       if (v === undefined) continue;
-      const d = firstDifference(v, live[k], `${path}.${k}`);
-      if (d) return d;
+      const d = difference(v, live[k]);
+      if (d) return (d.push(`.${k}`), d);
     }
     return undefined;
   }
   if (Array.isArray(desired)) {
     if (live === undefined && desired.length === 0) return undefined;
-    if (!Array.isArray(live) || live.length !== desired.length) return path;
+    if (!Array.isArray(live) || live.length !== desired.length) return [];
     for (let i = 0; i < desired.length; i++) {
-      const d = firstDifference(desired[i], live[i], `${path}[${i}]`);
-      if (d) return d;
+      const d = difference(desired[i], live[i]);
+      if (d) return (d.push(`[${i}]`), d);
     }
     return undefined;
   }
-  return scalarEqual(desired, live) ? undefined : path;
+  return scalarEqual(desired, live) ? undefined : [];
 }
 
 interface ManagedFieldsEntry {
@@ -65,6 +77,19 @@ export function ownedFieldPaths(
   managedFields: ManagedFieldsEntry[] | undefined,
   manager: string,
 ): string[][] {
+  if (!managedFields) return [];
+  // A cached object is read by every pass until it changes: its paths are worked out once.
+  const known = ownedPathsOf.get(managedFields)?.get(manager);
+  if (known) return known;
+  const paths = walkOwnedFields(managedFields, manager);
+  const byManager = ownedPathsOf.get(managedFields) ?? new Map<string, string[][]>();
+  ownedPathsOf.set(managedFields, byManager.set(manager, paths));
+  return paths;
+}
+
+const ownedPathsOf = new WeakMap<ManagedFieldsEntry[], Map<string, string[][]>>();
+
+function walkOwnedFields(managedFields: ManagedFieldsEntry[], manager: string): string[][] {
   const out: string[][] = [];
   const walk = (node: Record<string, Json>, path: string[]) => {
     const fields = Object.keys(node).filter((k) => k.startsWith('f:'));
@@ -78,7 +103,7 @@ export function ownedFieldPaths(
       walk(isObject(child) ? child : {}, [...path, f.slice(2)]);
     }
   };
-  for (const entry of managedFields ?? []) {
+  for (const entry of managedFields) {
     if (entry.manager !== manager || entry.operation !== 'Apply' || entry.subresource) continue;
     walk(entry.fieldsV1 ?? {}, []);
   }
