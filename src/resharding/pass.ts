@@ -11,10 +11,12 @@
 //   //                         table, the group and the rows: the app must fill shard_bucket; see unbucketed.ts):
 //   //                         requeue after result.retryAfterMs
 //   //               'failed'  a batch was rolled back, writes resumed (reason KeyConflict, VerifyMismatch,
-//   //                         ReplicaLag; the message names the table or replica; tried again retryAfterMs after
-//   //                         the rollback, or at once for a new target), or an error (reason Error: a server
-//   //                         unreachable, a statement refused): requeue after result.retryAfterMs (1 s when a
-//   //                         batch's writes are paused)
+//   //                         ReplicaLag, DestinationUnreachable; the message names the table, replica or group;
+//   //                         tried again retryAfterMs after the rollback, or at once for a new target), or an
+//   //                         error (reason Error: a server unreachable, a statement refused): requeue after
+//   //                         result.retryAfterMs (1 s when a batch's writes are paused; once they have been paused
+//   //                         unreachableRollbackMs, 30 s, while the destination does not answer, the batch is
+//   //                         rolled back without it)
 //
 // The first pass creates the map (from seedCount: the count the data follows) after every group's fence rows.
 // Then, while the map differs from the target's: plan, and per batch precopy (writes still flowing) → pause →
@@ -39,6 +41,7 @@ import type { FailureReason, Progress } from './progress.js';
 import { Servers } from './servers.js';
 import { ensureFenceTable, dbNow, insertOwned } from './sql.js';
 import {
+  abandonUnreachable,
   type Context,
   describeBatch,
   type Options,
@@ -117,6 +120,11 @@ export interface PassDeps {
   maxWaitMs?: number;
   /** A rolled-back batch is tried again after this long (default 60 s). */
   retryAfterMs?: number;
+  /**
+   * A batch whose writes have been paused this long (default 30 s) while its destination does not answer is rolled
+   * back without it (before its flip only; see abandonUnreachable in steps.ts).
+   */
+  unreachableRollbackMs?: number;
   /** How long verify waits for the destination's replicas to match (default 30 s) before rolling back. */
   verifyTimeoutMs?: number;
   /** Rows per SELECT/INSERT of the copy, and per DELETE of the cleanup (default 1,000). */
@@ -160,6 +168,7 @@ const DEFAULTS = {
   budgetMs: 20_000,
   maxWaitMs: 10_000,
   retryAfterMs: 60_000,
+  unreachableRollbackMs: 30_000,
   verifyTimeoutMs: 30_000,
   chunkRows: 1_000,
   lockWaitSeconds: 10,
@@ -225,6 +234,10 @@ export async function reshardPass(
     };
     const goal = targetOwners(target.count);
     const before = await loadMap(ctx.main);
+    // A batch paused since an earlier pass: a failure below (a group that does not answer) is retried soon.
+    last = before?.progress;
+    const abandoned = before && (await abandonUnreachable(ctx, before));
+    if (abandoned && 'result' in abandoned) return abandoned.result;
     const idle = (m: ShardMapState | undefined) => !!m && !m.progress && sameOwners(m.owners, goal);
     map = await ensure(ctx, !idle(before));
     let batches = 0;

@@ -8,7 +8,12 @@ export const STEPS = ['precopy', 'pause', 'fence', 'copy', 'verify', 'flip', 'dr
 export type Step = (typeof STEPS)[number];
 
 /** Why a batch was rolled back. */
-export const FAILURE_REASONS = ['KeyConflict', 'VerifyMismatch', 'ReplicaLag'] as const;
+export const FAILURE_REASONS = [
+  'KeyConflict',
+  'VerifyMismatch',
+  'ReplicaLag',
+  'DestinationUnreachable',
+] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 const owner = z.number().int().min(-1);

@@ -83,7 +83,7 @@ describe('reshardPass refuses a target the topology cannot hold, before connecti
   });
 });
 
-describe('a pass resumed at the flip', () => {
+describe('a pass resumed in a batch', () => {
   const ep = { primary: { host: 'db', port: 3306 }, replicas: [] };
   const topology: Topology = {
     engine: 'mariadb',
@@ -91,11 +91,14 @@ describe('a pass resumed at the flip', () => {
     user: 'app',
     password: 'pw',
     main: ep,
-    shards: [ep, ep, ep],
+    shards: [ep, ep, { primary: { host: 'shard-2', port: 3306 }, replicas: [] }],
   };
 
-  /** One fake server for every group: the map row in memory, every other statement answered with no rows. */
-  function fakeServers(progress: object) {
+  /**
+   * One fake server for every group: the map row in memory, every other statement answered with no rows. `down`:
+   * shard 2 (the first batch's destination) does not answer.
+   */
+  function fakeServers(progress: object, down = false) {
     const first = planned(map(shardMap(2)), target, 1_000);
     let row: Record<string, unknown> = {
       ...serializeMap({
@@ -118,7 +121,11 @@ describe('a pass resumed at the flip', () => {
       },
       close: async () => {},
     };
-    return { connect: async () => conn, batch: first.current! };
+    const connect = async (at: { host: string }) => {
+      if (down && at.host === 'shard-2') throw new Error('connect ECONNREFUSED shard-2:3306');
+      return conn;
+    };
+    return { connect, batch: first.current!, map: () => row };
   }
 
   it('reports the batch’s rows that verify counted (recorded with the step), not 0', async () => {
@@ -143,5 +150,38 @@ describe('a pass resumed at the flip', () => {
     );
     expect(moved).toHaveLength(1);
     expect(moved[0]!.rows).toBeUndefined();
+  });
+
+  describe('a batch whose destination does not answer while its writes are paused', () => {
+    it.each([
+      ['copy', 19_000, 'failed: Error, again in 1 s (paused 1 s, under the bound)'],
+      ['copy', -20_000, 'rolled back (paused 40 s)'],
+      ['verify', -20_000, 'rolled back (paused 40 s)'],
+      ['flip', -20_000, 'failed: Error, again in 1 s (the flip may have given it the batch)'],
+    ])('at %s, paused since %d (now 20,000): %s', async (step, pausedAt, outcome) => {
+      const { connect, map } = fakeServers({ step, pausedAt }, true);
+      const result = await reshardPass(topology, { ...target, seedCount: 2 }, { connect });
+      if (outcome.startsWith('rolled back')) {
+        expect(result).toMatchObject({
+          state: 'failed',
+          reason: 'DestinationUnreachable',
+          retryAfterMs: 60_000,
+        });
+        expect(result.message).toMatch(
+          /^DestinationUnreachable: the batch of 128 buckets from shard 0 to shard 2 was rolled back, writes resumed; shard 2's primary did not answer after the batch's writes were paused 40000 ms \(connect ECONNREFUSED shard-2:3306\)/,
+        );
+        expect(map()).toMatchObject({ version: 6, moving: '' });
+        expect(JSON.parse(String(map().progress))).toMatchObject({
+          step: 'precopy',
+          error: { reason: 'DestinationUnreachable', at: 20_000 },
+        });
+      } else {
+        expect(result).toMatchObject({ state: 'failed', reason: 'Error', retryAfterMs: 1_000 });
+        expect(result.message).toMatch(
+          /ECONNREFUSED.*writes to 128 buckets stay paused until the next pass$/,
+        );
+        expect(map()).toMatchObject({ version: 5 });
+      }
+    });
   });
 });

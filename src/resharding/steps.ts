@@ -285,7 +285,10 @@ async function cleanUp(ctx: Context, p: Progress, map: ShardMapState): Promise<O
   return { map: await record(ctx, p, () => undefined) };
 }
 
-/** Undoes a batch that cannot complete: the destination's copy and fence rows go, the source owns it again. */
+/**
+ * Undoes a batch that cannot complete: the destination's copy and fence rows go (unless it does not answer: then
+ * they stay until the batch is tried again, whose precopy replaces them, or the cleanup), the source owns it again.
+ */
 async function rollBack(
   ctx: Context,
   p: Progress,
@@ -294,9 +297,11 @@ async function rollBack(
   table?: string,
 ): Promise<Outcome> {
   const batch = p.current!;
-  const dest = await ctx.servers.primary(batch.to);
-  await uncopyBatch(ctx.servers, batch, ctx.database);
-  await deleteFence(dest, batch.buckets);
+  if (reason !== 'DestinationUnreachable') {
+    const dest = await ctx.servers.primary(batch.to);
+    await uncopyBatch(ctx.servers, batch, ctx.database);
+    await deleteFence(dest, batch.buckets);
+  }
   await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'owned');
   const map = await changeFrom(ctx, p, (m, now) => {
     const { pausedAt: _p, copyAttempts: _c, rows: _r, ...rest } = m.progress!;
@@ -311,6 +316,29 @@ async function rollBack(
   ctx.opts.onStep?.(map.progress!);
   const text = `${reason}: the batch of ${describeBatch(batch)} was rolled back, writes resumed; ${message}`;
   return { result: result(map, 'failed', text, { reason, retryAfterMs: ctx.opts.retryAfterMs }) };
+}
+
+/**
+ * A batch whose writes are paused and whose destination does not answer: once they have been paused
+ * unreachableRollbackMs (DB clock), it is rolled back without the destination, so writes resume on the source.
+ * Safe before the flip only: until then the map names the source as the owner (apps route every read and write
+ * there) and the destination's fence says `incoming`, so it holds no write the source lacks; once the flip has
+ * begun, its fence may say `owned` and it may hold writes, so the batch waits for it (the flip takes
+ * milliseconds). Returns undefined when nothing is to be done.
+ */
+export async function abandonUnreachable(ctx: Context, map: ShardMapState): Promise<Outcome | undefined> {
+  const p = map.progress;
+  if (!p?.current || p.error || p.pausedAt === undefined) return undefined;
+  if (!(['fence', 'copy', 'verify'] as Step[]).includes(p.step)) return undefined;
+  const pausedMs = (await dbNow(ctx.main)) - p.pausedAt;
+  if (pausedMs < ctx.opts.unreachableRollbackMs) return undefined;
+  try {
+    await (await ctx.servers.primary(p.current.to)).query('SELECT 1');
+    return undefined;
+  } catch (e) {
+    const message = `${owner(p.current.to)}'s primary did not answer after the batch's writes were paused ${pausedMs} ms (${(e as Error).message}); the batch is tried again once it does`;
+    return rollBack(ctx, p, 'DestinationUnreachable', message);
+  }
 }
 
 export const STEP_ACTIONS: Record<Step, (ctx: Context, p: Progress, map: ShardMapState) => Promise<Outcome>> =

@@ -464,6 +464,71 @@ describe('rows the app wrote without shard_bucket', () => {
   }, 120_000);
 });
 
+describe('a destination that dies mid-batch', () => {
+  // Last in the file: it kills shard 2, whose replica the cases above use.
+  it('kill -9 of its mariadbd: the batch is rolled back within the bound, writes resume, nothing lost; the move completes once it is back', async () => {
+    const db = 'rs_dest_down';
+    const [s0, s1, s2] = cluster.shards as [MariaDBServer, MariaDBServer, MariaDBServer];
+    await createDatabase(cluster, db, [cluster.main, s0, s1]);
+    const t = topology(db, cluster.main, [endpoints(s0), endpoints(s1), endpoints(s2)]);
+    const groups = [cluster.main, s0, s1, s2].map((server, i) => ({ owner: i - 1, server }));
+    const first = planResharding(shardMap(2), 3, 512)[0]!;
+    const BOUND_MS = 2_000;
+    await withApp('destination killed', t, 2, groups, async (app, batches) => {
+      let killedAt = 0;
+      const onStep = (p: Progress) => {
+        if (p.step !== 'verify' || killedAt) return;
+        killedAt = Date.now();
+        void s2.kill();
+      };
+      // mysql2 keeps a query's timeout timer when the server dies under it: a short one, so jest can exit.
+      const timeouts = { connectMs: 2_000, queryMs: 5_000 };
+      const d = deps(batches, { onStep, unreachableRollbackMs: BOUND_MS, timeouts });
+      const results: PassResult[] = [await reshardPass(t, target(3, 512, 2), d)];
+      expect(killedAt).toBeGreaterThan(0);
+      // As the controller runs them: again after retryAfterMs while the batch's writes stay paused.
+      while (results.at(-1)!.reason !== 'DestinationUnreachable' && results.length < 15) {
+        expect(results.at(-1)).toMatchObject({ state: 'failed', reason: 'Error', retryAfterMs: 1_000 });
+        await sleep(results.at(-1)!.retryAfterMs!);
+        results.push(await reshardPass(t, target(3, 512, 2), d));
+      }
+      const rolledBackAt = Date.now();
+      expect(results.at(-1)).toMatchObject({
+        state: 'failed',
+        reason: 'DestinationUnreachable',
+        movedBuckets: 0,
+      });
+      expect(results.at(-1)!.message).toMatch(
+        /^DestinationUnreachable: the batch of 171 buckets from shard 0 to shard 2 was rolled back, writes resumed; shard 2's primary did not answer/,
+      );
+      expect(rolledBackAt - killedAt).toBeLessThan(BOUND_MS + 3_000);
+      const [map] = await cluster.main.query<{ moving: string }[]>(
+        `SELECT moving FROM \`${db}\`._sapp_shard_map`,
+      );
+      expect(map!.moving).toBe('');
+      expect(
+        await s0.query(`SELECT DISTINCT state FROM \`${db}\`._sapp_shard_buckets WHERE bucket IN (?)`, [
+          first.buckets,
+        ]),
+      ).toEqual([{ state: 'owned' }]);
+      const before = app.timings.length;
+      await eventuallyWrites(app, first.buckets, before);
+      const resumedIn = Date.now() - rolledBackAt;
+      console.log(
+        `destination killed: rolled back ${rolledBackAt - killedAt} ms after the kill (${results.length} passes), a write to the batch went through ${resumedIn} ms later`,
+      );
+      await s2.start();
+      const done = await untilIdle(t, target(3, 512, 2), deps(batches, { retryAfterMs: 0 }));
+      expect(done.at(-1)).toMatchObject({ state: 'idle', movedBuckets: 341 });
+      expect(batches.map((b) => [b.from, b.to, b.buckets.length])).toEqual([
+        [0, 2, 171],
+        [1, 2, 170],
+      ]);
+      return 3;
+    });
+  }, 120_000);
+});
+
 /** Waits until a write to one of `buckets` succeeds after `since` writes. */
 async function eventuallyWrites(app: AppClient, buckets: number[], since: number) {
   const mine = new Set(buckets);
