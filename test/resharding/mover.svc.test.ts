@@ -473,7 +473,7 @@ describe('a destination that dies mid-batch', () => {
     const t = topology(db, cluster.main, [endpoints(s0), endpoints(s1), endpoints(s2)]);
     const groups = [cluster.main, s0, s1, s2].map((server, i) => ({ owner: i - 1, server }));
     const first = planResharding(shardMap(2), 3, 512)[0]!;
-    const BOUND_MS = 2_000;
+    const BOUND_MS = 1_000;
     await withApp('destination killed', t, 2, groups, async (app, batches) => {
       let killedAt = 0;
       const onStep = (p: Progress) => {
