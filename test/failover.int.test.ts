@@ -6,15 +6,14 @@
 // Warning event says what happened. The SQL side of the same pass runs on real MariaDB in
 // test/data-tier/failover.svc.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
 import { Controller } from '../src/controller/controller.js';
-import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import type { Decision } from '../src/replication/decide.js';
 import type { groupPass } from '../src/replication/group-pass.js';
-import { Metrics } from '../src/runtime/metrics.js';
+import type { Metrics } from '../src/runtime/metrics.js';
 import { applyObj, condition, eventsOf, getObj, type Obj } from './harness/apps.js';
 import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { eventually } from './harness/wait.js';
+import { startTestController } from './harness/controller.js';
 
 const APP = 'shop';
 const ROLE = 'scalable.dev/replication-role';
@@ -73,20 +72,10 @@ function writeEndpoints(service = `${APP}-db-primary`): string[] {
 
 beforeAll(async () => {
   ns = createNamespace('failover');
-  const kubeConfig = loadKubeConfig(process.env.KUBECONFIG);
-  metrics = new Metrics();
-  controller = new Controller({
-    kubeConfig,
-    client: new KubeClient(kubeConfig, { metrics }),
-    log: pino({ level: process.env.SAPP_TEST_LOG_LEVEL ?? 'silent' }),
-    metrics,
-    concurrency: 2,
-    namespaces: [ns],
+  ({ controller, metrics } = await startTestController(ns, {
     replicationIntervalMs: 200,
     replicationPass: simulatedPass,
-  });
-  await controller.startInformers();
-  controller.startWorkers();
+  }));
   applyObj(app());
 }, 60_000);
 

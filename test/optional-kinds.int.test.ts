@@ -10,16 +10,15 @@
 // against the installed CRD: an app exposed through a Gateway gets its route, and a deleted route comes back
 // through the watch (no resync within the test).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { pino } from 'pino';
 import { Controller } from '../src/controller/controller.js';
-import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import type { ResourceType } from '../src/kube/resources.js';
-import { Metrics } from '../src/runtime/metrics.js';
+import type { Metrics } from '../src/runtime/metrics.js';
 import type { OperatorHandle } from '../src/operator.js';
 import { applyObj, condition, example, getObj } from './harness/apps.js';
 import { createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { startInProcess } from './harness/operator.js';
 import { eventually, sleep } from './harness/wait.js';
+import { testController } from './harness/controller.js';
 
 const RECHECK_MS = 300;
 /** Ample for a look every RECHECK_MS and an informer's first list. */
@@ -47,15 +46,8 @@ afterAll(async () => {
 });
 
 function controller(optionalTypes?: ResourceType[]) {
-  const kubeConfig = loadKubeConfig(process.env.KUBECONFIG);
-  const metrics = new Metrics();
-  const c = new Controller({
-    kubeConfig,
-    client: new KubeClient(kubeConfig, { metrics }),
-    log: pino({ level: process.env.SAPP_TEST_LOG_LEVEL ?? 'silent' }),
-    metrics,
+  const { controller: c, metrics } = testController(ns, {
     concurrency: 1,
-    namespaces: [ns],
     optionalTypes,
     optionalKindRecheckMs: RECHECK_MS,
   });

@@ -9,16 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import YAML from 'yaml';
 import { Controller } from '../src/controller/controller.js';
-import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
+import type { KubeClient } from '../src/kube/client.js';
 import type { Decision } from '../src/replication/decide.js';
 import type { groupPass } from '../src/replication/group-pass.js';
-import { Metrics } from '../src/runtime/metrics.js';
 import { applyObj, getObj, type Obj } from './harness/apps.js';
 import { REPO_ROOT, createNamespace, deleteNamespace, kubectl } from './harness/cluster.js';
 import { eventually } from './harness/wait.js';
+import { startTestController } from './harness/controller.js';
 
 const APP = 'plug';
 const ROLE = 'scalable.dev/replication-role';
@@ -80,21 +79,10 @@ const podLine = (text: string, pod: string) =>
 beforeAll(async () => {
   ns = createNamespace('plugin');
   mkdirSync(DIR, { recursive: true });
-  const kubeConfig = loadKubeConfig(process.env.KUBECONFIG);
-  const metrics = new Metrics();
-  client = new KubeClient(kubeConfig, { metrics });
-  controller = new Controller({
-    kubeConfig,
-    client,
-    log: pino({ level: process.env.SAPP_TEST_LOG_LEVEL ?? 'silent' }),
-    metrics,
-    concurrency: 2,
-    namespaces: [ns],
+  ({ controller, client } = await startTestController(ns, {
     replicationIntervalMs: 200,
     replicationPass: simulatedPass,
-  });
-  await controller.startInformers();
-  controller.startWorkers();
+  }));
   applyObj(app());
   await eventually(
     'the pods labelled by role and the primaries recorded in status',

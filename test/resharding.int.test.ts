@@ -8,17 +8,15 @@
 // (test/resharding/*.svc.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { bucketForKey, shardMap } from '../src/api/sharding.js';
 import { Controller } from '../src/controller/controller.js';
-import { KubeClient, loadKubeConfig } from '../src/kube/client.js';
 import type { groupPass } from '../src/replication/group-pass.js';
 import { MAIN_OWNER, SHARD_MAP_TABLE } from '../src/resharding/contract.js';
-import { Metrics } from '../src/runtime/metrics.js';
 import { type MariaDBServer, startMariaDB } from './services/mariadb.js';
 import { applyObj, condition, eventsOf, getObj, type Obj } from './harness/apps.js';
 import { createNamespace, deleteNamespace } from './harness/cluster.js';
 import { eventually } from './harness/wait.js';
+import { startTestController } from './harness/controller.js';
 
 const APP = 'shop';
 const PASSWORD = 'int-test-password';
@@ -40,16 +38,8 @@ const steadyPass: typeof groupPass = async (members, primary) => ({
 /** The group of a database pod: its shard label ("main" or the index). */
 const groupOf = (pod: V1Pod) => pod.metadata?.labels?.['scalable.dev/shard'] ?? '';
 
-function startController(): Controller {
-  const kubeConfig = loadKubeConfig(process.env.KUBECONFIG);
-  const metrics = new Metrics();
-  return new Controller({
-    kubeConfig,
-    client: new KubeClient(kubeConfig, { metrics }),
-    log: pino({ level: process.env.SAPP_TEST_LOG_LEVEL ?? 'silent' }),
-    metrics,
-    concurrency: 2,
-    namespaces: [ns],
+async function startController(): Promise<Controller> {
+  const { controller } = await startTestController(ns, {
     replicationIntervalMs: 500,
     replicationPass: steadyPass,
     generatePassword: () => PASSWORD,
@@ -58,6 +48,7 @@ function startController(): Controller {
       return server ? { host: '127.0.0.1', port: server.port } : undefined;
     },
   });
+  return controller;
 }
 
 /** A group's server: the app database and user, and the AUTO_INCREMENT series the pods' config gives it. */
@@ -130,9 +121,7 @@ beforeAll(async () => {
       `INSERT INTO app.orders (customer, shard_bucket) VALUES ${mine.map((c) => `(${c}, ${bucketForKey(c)})`).join(', ')}`,
     );
   }
-  controller = startController();
-  await controller.startInformers();
-  controller.startWorkers();
+  controller = await startController();
   applyObj(app(2));
 }, 120_000);
 
@@ -180,9 +169,7 @@ describe('resharding, as the API server sees it', () => {
     // old one's pass in flight runs on to its budget, as a pass of an operator that lost its lease would: the two
     // must not both act (the mover's row lock), and the move completes once.
     await controller!.stop();
-    controller = startController();
-    await controller.startInformers();
-    controller.startWorkers();
+    controller = await startController();
     await eventually(
       'the resharding to complete',
       () => {

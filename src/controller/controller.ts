@@ -73,26 +73,24 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     const events = new EventRecorder(opts.client, opts.log);
-    this.replication = new ReplicationMonitor({
-      client: opts.client,
+    // What the monitors share: the caches, the log, events, metrics, and a reconcile of the app they report on.
+    const monitorDeps = {
       caches: this.caches,
       log: opts.log,
       events,
       metrics: opts.metrics,
-      enqueue: (key) => {
+      enqueue: (key: string) => {
         if (this.running) this.queue.add(key);
       },
+    };
+    this.replication = new ReplicationMonitor({
+      ...monitorDeps,
+      client: opts.client,
       ...(opts.replicationIntervalMs ? { intervalMs: opts.replicationIntervalMs } : {}),
       ...(opts.replicationPass ? { pass: opts.replicationPass } : {}),
     });
     this.resharding = new ReshardingMonitor({
-      caches: this.caches,
-      log: opts.log,
-      events,
-      metrics: opts.metrics,
-      enqueue: (key) => {
-        if (this.running) this.queue.add(key);
-      },
+      ...monitorDeps,
       ...(opts.reshardingAddress ? { address: opts.reshardingAddress } : {}),
     });
     this.reconciler = new Reconciler({
