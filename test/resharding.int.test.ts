@@ -20,7 +20,7 @@ import { startTestController } from './harness/controller.js';
 
 const APP = 'shop';
 const PASSWORD = 'int-test-password';
-const WITHIN = { timeoutMs: 90_000 };
+const WITHIN = { timeoutMs: 180_000 };
 const ROWS = 300;
 
 let ns: string;
