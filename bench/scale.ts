@@ -17,6 +17,8 @@ import { freePort, sleep } from '../test/services/ports.js';
 const MINIMAL = Number(process.argv[2] ?? 200);
 const SHOPS = Number(process.argv[3] ?? 0);
 const N = MINIMAL + SHOPS;
+// The user's edit during the resync scales app-0, a minimal app.
+if (!(MINIMAL >= 1)) throw new Error('APPS must be at least 1');
 const PARALLEL = 8;
 const RESYNC_SECONDS = 40;
 const started = Date.now();
