@@ -20,6 +20,8 @@ export interface Context {
   servers: Servers;
   main: SqlClient;
   opts: Options;
+  /** The progress this pass last recorded: a step run from any other was recorded by an earlier pass. */
+  recorded?: Progress;
 }
 
 export type Outcome = { map: ShardMapState } | { result: PassResult };
@@ -52,12 +54,14 @@ const without = (list: readonly number[], drop: readonly number[]) => list.filte
 
 /**
  * Changes the map under its lock, from the progress `from` only: when another pass (a second operator, or one
- * that outlived its lease) has moved on since this one read it, this one stops instead of acting twice.
+ * that outlived its lease) has moved on since this one read it, this one stops instead of acting twice. A step
+ * changes fences inside `change` only: then the lock is held and the progress checked while they change, so a
+ * pass whose progress is stale never sets a fence the current pass has set otherwise.
  */
 function changeFrom(
   ctx: Context,
   from: Progress | undefined,
-  change: (map: ShardMapState, now: number) => ShardMapState,
+  change: (map: ShardMapState, now: number) => ShardMapState | Promise<ShardMapState>,
 ): Promise<ShardMapState> {
   return changeMap(ctx.main, (m, now) => {
     const at = (q: Progress | undefined) => (q ? `${q.step} of batch ${q.batch}` : 'no resharding');
@@ -67,6 +71,9 @@ function changeFrom(
       );
     }
     return change(m, now);
+  }).then((map) => {
+    ctx.recorded = map.progress;
+    return map;
   });
 }
 
@@ -184,12 +191,34 @@ async function pause(ctx: Context, p: Progress, current: ShardMapState): Promise
 async function fence(ctx: Context, p: Progress): Promise<Outcome> {
   const source = await ctx.servers.primary(p.current!.from);
   await setLockWait(source, ctx.opts.lockWaitSeconds);
-  await setFence(source, p.current!.buckets, 'moving');
-  return { map: await record(ctx, p, toStep('copy')) };
+  const map = await changeFrom(ctx, p, async (m) => {
+    await setFence(source, p.current!.buckets, 'moving');
+    return { ...m, progress: { ...m.progress!, step: 'copy' } };
+  });
+  ctx.opts.onStep?.(map.progress!);
+  return { map };
+}
+
+/**
+ * A step taken up from an earlier pass's record: the batch's fences set again as the progress says they are
+ * (source `moving`, destination `incoming`), under the map row's lock. A pass that died inside a rollback may have
+ * set the source back to `owned` (and dropped the destination's rows and fence) without recording it.
+ */
+async function refence(ctx: Context, p: Progress): Promise<void> {
+  if (ctx.recorded === p) return;
+  const batch = p.current!;
+  const [source, dest] = [await ctx.servers.primary(batch.from), await ctx.servers.primary(batch.to)];
+  await setLockWait(source, ctx.opts.lockWaitSeconds);
+  await changeFrom(ctx, p, async (m) => {
+    await setFence(source, batch.buckets, 'moving');
+    await setFence(dest, batch.buckets, 'incoming');
+    return m;
+  });
 }
 
 /** 3. copy: what changed on the source since the precopy, now that it is fenced; a key conflict rolls back. */
 async function copy(ctx: Context, p: Progress): Promise<Outcome> {
+  await refence(ctx, p);
   try {
     await syncBatch(ctx.servers, p.current!, { database: ctx.database, chunkRows: ctx.opts.chunkRows });
   } catch (e) {
@@ -201,6 +230,7 @@ async function copy(ctx: Context, p: Progress): Promise<Outcome> {
 
 /** 4. verify: counts and checksums equal on the destination's primary and replicas; a mismatch copies again. */
 async function verify(ctx: Context, p: Progress): Promise<Outcome> {
+  await refence(ctx, p);
   const verdict = await verifyBatch(ctx.servers, p.current!, {
     database: ctx.database,
     timeoutMs: ctx.opts.verifyTimeoutMs,
@@ -215,12 +245,17 @@ async function verify(ctx: Context, p: Progress): Promise<Outcome> {
   return rollBack(ctx, p, verdict.reason, verdict.message, verdict.table);
 }
 
-/** 5. flip: the destination owns the batch, the source's rows stay (fenced `moved`) until the drain ends. */
+/**
+ * 5. flip: the destination owns the batch, the source's rows stay (fenced `moved`) until the drain ends. The
+ * fences change under the map row's lock, the progress checked (see changeFrom), destination first: a pass that
+ * dies in between leaves the step at flip with the batch paused in the map, and the next pass sets both again.
+ */
 async function flip(ctx: Context, p: Progress): Promise<Outcome> {
   const batch = p.current!;
-  await setFence(await ctx.servers.primary(batch.to), batch.buckets, 'owned');
-  await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'moved');
-  const map = await changeFrom(ctx, p, (m, now) => {
+  const [dest, source] = [await ctx.servers.primary(batch.to), await ctx.servers.primary(batch.from)];
+  const map = await changeFrom(ctx, p, async (m, now) => {
+    await setFence(dest, batch.buckets, 'owned');
+    await setFence(source, batch.buckets, 'moved');
     const owners = m.owners.map((o, b) => (batch.buckets.includes(b) ? batch.to : o));
     const q = m.progress!;
     const next: ShardMapState = {
@@ -297,13 +332,15 @@ async function rollBack(
   table?: string,
 ): Promise<Outcome> {
   const batch = p.current!;
-  if (reason !== 'DestinationUnreachable') {
-    const dest = await ctx.servers.primary(batch.to);
-    await uncopyBatch(ctx.servers, batch, ctx.database);
-    await deleteFence(dest, batch.buckets);
-  }
-  await setFence(await ctx.servers.primary(batch.from), batch.buckets, 'owned');
-  const map = await changeFrom(ctx, p, (m, now) => {
+  const dest = reason !== 'DestinationUnreachable' ? await ctx.servers.primary(batch.to) : undefined;
+  const source = await ctx.servers.primary(batch.from);
+  // Under the map row's lock, the progress checked: a stale pass must not undo a batch another pass flipped.
+  const map = await changeFrom(ctx, p, async (m, now) => {
+    if (dest) {
+      await uncopyBatch(ctx.servers, batch, ctx.database);
+      await deleteFence(dest, batch.buckets);
+    }
+    await setFence(source, batch.buckets, 'owned');
     const { pausedAt: _p, copyAttempts: _c, rows: _r, ...rest } = m.progress!;
     const error = { reason, message, at: now, ...(table !== undefined ? { table } : {}) };
     return {

@@ -15,17 +15,18 @@ export async function storeNewMap(main: SqlClient, map: ShardMapState): Promise<
 
 /**
  * Changes the map under its row lock: `change` gets the current map and the main primary's clock (epoch ms)
- * and returns the new map (the same object, unchanged, writes nothing). Returns the map as stored.
+ * and returns the new map (the same object, unchanged, writes nothing). Returns the map as stored. What `change`
+ * does on other servers (the fences) happens while the lock is held, so no other pass changes the map meanwhile.
  */
 export async function changeMap(
   main: SqlClient,
-  change: (map: ShardMapState, now: number) => ShardMapState,
+  change: (map: ShardMapState, now: number) => ShardMapState | Promise<ShardMapState>,
 ): Promise<ShardMapState> {
   return inTransaction(main, async () => {
     const row = await readMap(main, true);
     if (!row) throw new Error('the shard map row is gone');
     const current = parseMapRow(row);
-    const next = change(current, await dbNow(main));
+    const next = await change(current, await dbNow(main));
     if (next !== current) await writeMap(main, serializeMap(next));
     return next;
   });
