@@ -12,6 +12,7 @@ import {
   inTransaction,
   insertRows,
   isKeyConflict,
+  lockFence,
   sameChecksum,
   rowDigests,
   selectAll,
@@ -102,6 +103,21 @@ async function copyRows(
   return keys.length;
 }
 
+/**
+ * In a destination transaction, before its rows change: throws unless every fence row of the batch there says
+ * `incoming` (locked until the transaction ends, so a flip waits for it). A pass whose progress is stale (another
+ * pass has flipped the batch since) must not replace rows the destination owns and may have taken writes to.
+ */
+async function expectIncoming(dest: SqlClient, buckets: readonly number[]): Promise<void> {
+  const states = await lockFence(dest, buckets);
+  const other = buckets.find((b) => states.get(b) !== 'incoming');
+  if (other !== undefined) {
+    throw new Error(
+      `the destination's fence of bucket ${other} says ${states.get(other) ?? 'nothing'}, not incoming: another pass has moved the batch on`,
+    );
+  }
+}
+
 /** Replaces the destination's rows of the batch with the source's, in one destination transaction. */
 async function copyTable(source: SqlClient, dest: SqlClient, table: Table, batch: Batch, size: number) {
   const keys =
@@ -109,6 +125,7 @@ async function copyTable(source: SqlClient, dest: SqlClient, table: Table, batch
       ? (await rowDigests(source, table.name, table.shape, batch.buckets)).map((d) => d.key)
       : [];
   return inTransaction(dest, async () => {
+    await expectIncoming(dest, batch.buckets);
     await deleteRows(dest, table.name, batch.buckets);
     return table.onSource ? copyRows(source, dest, table, batch, keys, size) : 0;
   });
@@ -127,7 +144,17 @@ export async function copyBatch(servers: Servers, batch: Batch, opts: CopyOption
   for (const name of onSource) {
     if (!onDest.has(name)) await createTable(dest, await showCreateTable(source, name));
   }
-  await setFence(dest, batch.buckets, 'incoming');
+  // Not where the destination owns them: a pass whose progress is stale must not take them back (see expectIncoming).
+  await inTransaction(dest, async () => {
+    const states = await lockFence(dest, batch.buckets);
+    const owned = batch.buckets.find((b) => states.get(b) === 'owned');
+    if (owned !== undefined) {
+      throw new Error(
+        `the destination owns bucket ${owned} (its fence says owned): another pass has moved the batch on`,
+      );
+    }
+    await setFence(dest, batch.buckets, 'incoming');
+  });
   let copied = 0;
   for (const table of await batchTables(source, dest, opts.database)) {
     copied += await copyTable(source, dest, table, batch, opts.chunkRows);
@@ -163,6 +190,7 @@ export async function syncBatch(servers: Servers, batch: Batch, opts: CopyOption
     const missing = want.filter((d) => held.get(id(d.key)) !== d.crc).map((d) => d.key);
     if (stale.length === 0 && missing.length === 0) continue;
     await inTransaction(dest, async () => {
+      await expectIncoming(dest, batch.buckets);
       for (const part of chunks(stale, opts.chunkRows)) await deleteByKeys(dest, name, shape, part);
       copied += await copyRows(source, dest, table, batch, missing, opts.chunkRows);
     });

@@ -127,6 +127,15 @@ export async function setFence(c: SqlClient, buckets: readonly number[], state: 
   );
 }
 
+/** The state of each of the buckets' fence rows (none for a missing row), locked until the transaction ends. */
+export async function lockFence(c: SqlClient, buckets: readonly number[]): Promise<Map<number, string>> {
+  const rows = await c.query(
+    `SELECT bucket, state FROM ${ident(BUCKET_FENCE_TABLE)} WHERE bucket IN (${marks(buckets.length)}) FOR UPDATE`,
+    [...buckets],
+  );
+  return new Map(rows.map((r) => [Number(r.bucket), String(r.state)]));
+}
+
 export async function deleteFence(c: SqlClient, buckets: readonly number[]): Promise<void> {
   await c.query(`DELETE FROM ${ident(BUCKET_FENCE_TABLE)} WHERE bucket IN (${marks(buckets.length)})`, [
     ...buckets,

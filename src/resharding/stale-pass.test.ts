@@ -40,6 +40,11 @@ function fakeCluster(map: ShardMapState, down: string[] = []) {
           const state = String(params.at(-1));
           for (let i = 0; i < params.length - 1; i += 2) fence.set(Number(params[i]), state);
         }
+        if (/^SELECT bucket, state FROM `_sapp_shard_buckets`/.test(sql)) {
+          return params
+            .filter((b) => fence.has(Number(b)))
+            .map((b) => ({ bucket: b, state: fence.get(Number(b)) }));
+        }
         if (/^DELETE FROM `_sapp_shard_buckets`/.test(sql)) for (const b of params) fence.delete(Number(b));
         return [];
       },
@@ -153,6 +158,19 @@ describe('a pass whose progress is stale changes no fence', () => {
     await expect(abandonUnreachable(ctx, stale)).rejects.toThrow('another pass moved');
     expect(cluster.fenceOf(`shard-${batch.from}`, b0)).toBe('moved');
     expect(cluster.map()).toEqual(flipped);
+  });
+
+  it('precopy, after the other pass flipped the batch: the destination stays owned (not incoming)', async () => {
+    const cluster = fakeCluster({ ...paused(at('precopy')), moving: [] });
+    const ctx = await context(cluster);
+    const stale = cluster.map();
+    cluster.setMap(flipped);
+    cluster.setFences(`shard-${batch.to}`, batch.buckets, 'owned');
+    cluster.setFences(`shard-${batch.from}`, batch.buckets, 'moved');
+    await expect(STEP_ACTIONS.precopy(ctx, stale.progress!, stale)).rejects.toThrow(
+      `the destination owns bucket ${b0} (its fence says owned): another pass has moved the batch on`,
+    );
+    expect(cluster.fenceOf(`shard-${batch.to}`, b0)).toBe('owned');
   });
 
   it('a current pass still flips: destination owned, source moved, the map names the destination', async () => {
