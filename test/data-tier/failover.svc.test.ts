@@ -289,10 +289,20 @@ describe('failover of a MariaDB group', () => {
     );
     expect(lost).toEqual([]);
     expect(pause).toBeLessThan(5000);
-    // The old primary, fenced cleanly, holds nothing the new one lacks: it rejoins, never rebuilt.
+    // The old primary, fenced cleanly, holds no acknowledged write the new one lacks. It rejoins, or, when the
+    // new primary was itself copied from a dump (here: the member rebuilt by the test before), it is copied
+    // again: MariaDB's GTID state of a server bootstrapped from a dump lacks the per-server history the old
+    // primary keeps (e.g. 0-1:1-319, the first primary's own transactions), which the comparison counts as
+    // errant (README, known limits). Either way it ends as a read-only replica of the new primary.
+    const oldIndex = pods.indexOf(old);
     const passes = await settle(pods, primary, { hooks });
-    expect(passes.map((p) => p.decision.action)).toEqual(['rejoin-as-replica', 'nothing']);
-    expect(await stateOf(old)).toMatchObject({
+    const first = passes[0]!.decision;
+    console.log(`after the switchover: ${JSON.stringify(passes.map((p) => p.decision))}`);
+    expect(['rejoin-as-replica', 'rebuild']).toContain(first.action);
+    if (first.action === 'rebuild') expect(first).toMatchObject({ pod: old.name, primary: primary.name });
+    expect(passes.at(-1)!.decision.action).toBe('nothing');
+    // The old primary itself, or the member the rebuild put in its place.
+    expect(await stateOf(pods[oldIndex]!)).toMatchObject({
       readOnly: true,
       replica: { sourcePort: primary.server!.port },
     });
