@@ -8,6 +8,18 @@ import { planned } from './steps.js';
 const map = (owners: number[]) => ({ version: 4, owners, moving: [], progress: undefined });
 const target = { count: 3, batchBuckets: 128, mapMaxAgeMs: 2_000 };
 
+/** A server no test connects to by this address (the main primary and shards that never answer for real). */
+const ENDPOINT = { primary: { host: 'db', port: 3306 }, replicas: [] };
+/** The app's groups: the main one at ENDPOINT, and `shards`. */
+const topologyOf = (shards: Topology['shards']): Topology => ({
+  engine: 'mariadb',
+  database: 'shop',
+  user: 'app',
+  password: 'pw',
+  main: ENDPOINT,
+  shards,
+});
+
 describe('planned: the progress of a new resharding or of a new target', () => {
   it('a new one: counts from the owners, the first batch, held 2 × mapMaxAgeMs for apps that saw no map', () => {
     expect(planned(map(shardMap(2)), target, 1_000)).toEqual({
@@ -48,15 +60,7 @@ describe('planned: the progress of a new resharding or of a new target', () => {
 });
 
 describe('reshardPass refuses a target the topology cannot hold, before connecting', () => {
-  const ep = { primary: { host: 'db', port: 3306 }, replicas: [] };
-  const topology: Topology = {
-    engine: 'mariadb',
-    database: 'shop',
-    user: 'app',
-    password: 'pw',
-    main: ep,
-    shards: [ep, ep],
-  };
+  const topology = topologyOf([ENDPOINT, ENDPOINT]);
   const connect = () => Promise.reject(new Error('must not connect'));
 
   it.each([
@@ -84,15 +88,11 @@ describe('reshardPass refuses a target the topology cannot hold, before connecti
 });
 
 describe('a pass resumed in a batch', () => {
-  const ep = { primary: { host: 'db', port: 3306 }, replicas: [] };
-  const topology: Topology = {
-    engine: 'mariadb',
-    database: 'shop',
-    user: 'app',
-    password: 'pw',
-    main: ep,
-    shards: [ep, ep, { primary: { host: 'shard-2', port: 3306 }, replicas: [] }],
-  };
+  const topology = topologyOf([
+    ENDPOINT,
+    ENDPOINT,
+    { primary: { host: 'shard-2', port: 3306 }, replicas: [] },
+  ]);
 
   /**
    * One fake server for every group: the map row in memory, every other statement answered with no rows. `down`:
