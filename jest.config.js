@@ -29,6 +29,8 @@ export default {
         '<rootDir>/src/**/*.test.ts',
         '<rootDir>/scripts/**/*.test.ts',
         '<rootDir>/examples/**/*.test.ts',
+        // The e2e harness's own tests (not the e2e specs, *.e2e.test.ts beside the harness: they need a real node).
+        '<rootDir>/e2e/harness/**/*.test.ts',
       ],
       testPathIgnorePatterns: ['/node_modules/', '\\.(int|svc)\\.test\\.ts$'],
     },

@@ -17,9 +17,10 @@ import { createNamespace, deleteNamespace, REPO_ROOT } from '../test/harness/clu
 import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import { APP, kubectlAsync, pods, profile, shopManifest, webSelector } from './harness/shop.js';
 
-const note = (line: string) => console.log(`[e2e browser] ${line}`);
+const { note } = new Report('browser');
 
 const ARTIFACTS =
   process.env.SAPP_E2E_ARTIFACTS ??
@@ -91,7 +92,7 @@ async function deployShop(): Promise<{ origin: string; host: string }> {
       intervalMs: 2000,
     },
   );
-  note(`apply → Ready: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  note(`apply → Ready: ${secs(Date.now() - t0)}`);
   return { origin, host };
 }
 

@@ -9,14 +9,12 @@ import { createNamespace, deleteNamespace, kubectl } from '../test/harness/clust
 import { applyObj, condition, getObj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import { APP, databasePod, kubectlAsync, profile, shopManifest, sql } from './harness/shop.js';
 
 const ROWS = 50;
-const lines: string[] = [];
-const note = (line: string) => {
-  lines.push(line);
-  console.log(`[e2e restart] ${line}`);
-};
+const report = new Report('restart');
+const { note } = report;
 
 let ns: string;
 let op: RunningOperator | undefined;
@@ -85,9 +83,7 @@ async function killAndWait(pod: string, container: string, command: string): Pro
   // The same pod (no one deleted it), restarted once: no crash loop.
   expect(after.uid).toBe(before.uid);
   expect(after.restarts).toBe(before.restarts + 1);
-  note(
-    `${pod}/${container}: ${command} (host pid ${pid}) killed, Ready again after ${(ms / 1000).toFixed(1)} s`,
-  );
+  note(`${pod}/${container}: ${command} (host pid ${pid}) killed, Ready again after ${secs(ms)}`);
   return ms;
 }
 
@@ -124,12 +120,12 @@ onLocalNode(
           intervalMs: 2000,
         },
       );
-      note(`namespace ${ns}: Ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      note(`namespace ${ns}: Ready after ${secs(Date.now() - t0)}`);
     }, 900_000);
 
     afterAll(async () => {
       if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
-      console.log(`\n==== e2e restart report ====\n${lines.join('\n')}\n============================`);
+      report.print();
       if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
     }, 300_000);
 

@@ -18,6 +18,7 @@ import { createNamespace, deleteNamespace, kubectl, REPO_ROOT } from '../test/ha
 import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import { profile } from './harness/shop.js';
 
 const EXAMPLES = join(REPO_ROOT, 'examples');
@@ -26,7 +27,7 @@ const FILES = readdirSync(EXAMPLES)
   .sort();
 const READY_TIMEOUT_MS = Number(process.env.SAPP_E2E_EXAMPLE_READY_SECONDS ?? 900) * 1000;
 
-const note = (line: string) => console.log(`[e2e examples] ${line}`);
+const { note } = new Report('examples');
 
 type Spec = Record<string, Record<string, unknown> | undefined>;
 
@@ -140,7 +141,7 @@ describe.each(FILES)('examples/%s on a real kubelet', (file) => {
           note(kubectl(['-n', ns!, 'get', 'pods', '-o', 'wide'], { allowFail: true }).stdout);
           throw err;
         }
-        note(`${file}: sapp/${name} Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        note(`${file}: sapp/${name} Ready in ${secs(Date.now() - t0)}`);
       }
       const pods = JSON.parse(
         kubectl([

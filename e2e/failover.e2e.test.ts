@@ -12,6 +12,7 @@ import { createNamespace, deleteNamespace, kubectl } from '../test/harness/clust
 import { eventually, sleep } from '../test/harness/wait.js';
 import { cartOf, Shopper } from './harness/load.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import {
   APP,
   databasePod,
@@ -22,12 +23,8 @@ import {
   sql,
 } from './harness/shop.js';
 
-const lines: string[] = [];
-const note = (line: string) => {
-  lines.push(line);
-  console.log(`[e2e failover] ${line}`);
-};
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const report = new Report('failover');
+const { note } = report;
 
 let ns: string;
 let op: RunningOperator | undefined;
@@ -67,7 +64,7 @@ onLocalNode('a shard primary that stops answering under orders', () => {
 
   afterAll(async () => {
     if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
-    console.log(`\n==== e2e failover report ====\n${lines.join('\n')}\n=============================`);
+    report.print();
     if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
   }, 300_000);
 

@@ -19,6 +19,7 @@ import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { PRODUCTS, Shopper, type Target } from './harness/load.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import { APP, kubectlAsync, MIN_REPLICAS, pods, profile, shopManifest, webSelector } from './harness/shop.js';
 
 const SHOPPERS = Number(process.env.SAPP_E2E_GATEWAY_SHOPPERS ?? 8);
@@ -28,7 +29,7 @@ const COOKIE = 'SAPP_AFFINITY';
 const GATEWAY = { name: 'traefik', namespace: 'traefik' };
 const CONTROLLER = 'traefik.io/gateway-controller';
 
-const note = (line: string) => console.log(`[e2e gateway] ${line}`);
+const { note } = new Report('gateway');
 
 interface RouteParentStatus {
   parentRef: { name: string; namespace?: string };
@@ -107,7 +108,7 @@ onLocalNode("the shop through Traefik's Gateway (HTTPRoute, sessionAffinity Cook
         () => condition(getObj('sapp', ns, APP), 'Ready')?.status === 'True',
         { timeoutMs: 20 * 60_000, intervalMs: 2000 },
       );
-      note(`apply → Ready: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      note(`apply → Ready: ${secs(Date.now() - t0)}`);
       expect(pods(ns, webSelector).filter((p) => p.ready).length).toBeGreaterThanOrEqual(MIN_REPLICAS);
       await eventually(
         'the HTTPRoute Accepted and ResolvedRefs by Traefik',
@@ -165,7 +166,7 @@ onLocalNode("the shop through Traefik's Gateway (HTTPRoute, sessionAffinity Cook
     const requests = active.reduce((n, s) => n + s.requests, 0);
     const switches = active.reduce((n, s) => n + s.switches, 0);
     note(
-      `${active.length} shoppers × ${REQUESTS} requests (${requests} in ${((Date.now() - t0) / 1000).toFixed(1)} s) ` +
+      `${active.length} shoppers × ${REQUESTS} requests (${requests} in ${secs(Date.now() - t0)}) ` +
         `over ${web.length} ready web pods: ${served.size} pods served them, ${switches} switches, ` +
         `${active.reduce((n, s) => n + s.lostCarts, 0)} lost carts, ${failures.length} failed; ` +
         `affinity cookie set for ${active.filter((s) => s.cookies.has(COOKIE)).length} shoppers`,
@@ -206,7 +207,7 @@ onLocalNode("the shop through Traefik's Gateway (HTTPRoute, sessionAffinity Cook
       s.podHistory.slice(historyBefore.get(s)).some((p) => p.pod === gone),
     );
     note(
-      `pod ${gone} deleted under ${active.length} shoppers (${((Date.now() - t0) / 1000).toFixed(1)} s): ` +
+      `pod ${gone} deleted under ${active.length} shoppers (${secs(Date.now() - t0)}): ` +
         `${usedGone.length} of them were served by it during the deletion; carts ${carts.every((c) => c.intact) ? 'intact' : 'LOST'} ` +
         `(${items} items over ${active.length} carts); ${failures.length - failedBefore} failed`,
     );

@@ -15,6 +15,7 @@ import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { Budget, PRODUCTS, Shopper, type Target } from './harness/load.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import { scaleOutUnderLoad, waitForHpaMetrics } from './harness/scale-out.js';
 import {
   APP,
@@ -39,8 +40,7 @@ const LOAD = {
 const HOST = 'shop.example.test';
 const COOKIE = 'SAPP_AFFINITY';
 
-const note = (line: string) => console.log(`[e2e ingress] ${line}`);
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const { note } = new Report('ingress');
 /** When a failure happened: seconds after the pod deletion was sent, once it was. */
 let deletedAt: number | undefined;
 const stamp = () => (deletedAt === undefined ? new Date().toISOString() : `+${secs(Date.now() - deletedAt)}`);
@@ -188,7 +188,7 @@ onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
           intervalMs: 2000,
         },
       );
-      note(`apply → Ready: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      note(`apply → Ready: ${secs(Date.now() - t0)}`);
       const ingress = getObj('ingress', ns, `${APP}-web`);
       expect((ingress?.spec as { ingressClassName?: string } | undefined)?.ingressClassName).toBe('traefik');
       // Ready includes ExposureReady: Traefik admitted the Ingress (its ingressEndpoint address is in the status).
@@ -309,7 +309,7 @@ onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
     const moved = others.filter((s) => s.pod !== before.get(s));
     const scaledIn = moved.filter((s) => !serving.has(before.get(s)!));
     note(
-      `pod ${gone} deleted under ${active.length} shoppers (${((Date.now() - t0) / 1000).toFixed(1)} s): ` +
+      `pod ${gone} deleted under ${active.length} shoppers (${secs(Date.now() - t0)}): ` +
         `shopper ${victim.id} went ${victim.podHistory.map((p) => p.pod).join(' → ')}, cart ${intact ? 'intact' : 'LOST'} ` +
         `(${[...victim.cart.values()].reduce((a, b) => a + b, 0)} items); ` +
         `${moved.length} of ${others.length} shoppers on other pods moved (${scaledIn.length} because the HPA removed their pod); ` +

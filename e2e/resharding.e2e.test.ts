@@ -11,14 +11,11 @@ import { createNamespace, deleteNamespace, kubectl } from '../test/harness/clust
 import { eventually, sleep } from '../test/harness/wait.js';
 import { Shopper } from './harness/load.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import { APP, databasePod, profile, resolveTarget, shopManifest, sql } from './harness/shop.js';
 
-const lines: string[] = [];
-const note = (line: string) => {
-  lines.push(line);
-  console.log(`[e2e resharding] ${line}`);
-};
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const report = new Report('resharding');
+const { note } = report;
 
 let ns: string;
 let op: RunningOperator | undefined;
@@ -69,7 +66,7 @@ onLocalNode('shards 2 → 3 under orders', () => {
 
   afterAll(async () => {
     if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
-    console.log(`\n==== e2e resharding report ====\n${lines.join('\n')}\n===============================`);
+    report.print();
     if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
   }, 300_000);
 

@@ -10,7 +10,6 @@
 // SAPP_E2E_LOAD_SECONDS (at most, default 240), SAPP_E2E_LOAD_MAX_REQUESTS (at most, default 100000),
 // SAPP_E2E_AFTER_SCALE_SECONDS (load kept on after the first new pod is Ready, default 30).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
 import { shardForKey } from '../src/api/sharding.js';
 import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
 import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
@@ -25,6 +24,7 @@ import {
   type Target,
 } from './harness/load.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
+import { Report, secs } from './harness/report.js';
 import {
   APP,
   MIN_REPLICAS,
@@ -52,13 +52,10 @@ const LOAD = {
   afterScaleSeconds: num('SAPP_E2E_AFTER_SCALE_SECONDS', 30),
 };
 
-const report: Record<string, unknown> = { profile: profile(), operator: operatorMode(), load: LOAD };
-const lines: string[] = [];
-const note = (line: string) => {
-  lines.push(line);
-  console.log(`[e2e] ${line}`);
-};
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** What the spec measured: written with the report's lines to SAPP_E2E_REPORT. */
+const measured: Record<string, unknown> = { profile: profile(), operator: operatorMode(), load: LOAD };
+const report = new Report(undefined);
+const { note } = report;
 
 let ns: string;
 let op: RunningOperator | undefined;
@@ -132,13 +129,11 @@ afterAll(async () => {
   await Promise.allSettled([...shoppers, ...wave2].map((s) => s.close()));
   if (op && process.env.SAPP_E2E_KEEP !== '1') {
     const logs = op.logs();
-    if (logs) report.operatorLogTail = logs.split('\n').slice(-40);
+    if (logs) measured.operatorLogTail = logs.split('\n').slice(-40);
     await op.stop().catch((err: unknown) => note(`operator stop: ${String(err)}`));
   }
-  report.summary = lines;
-  if (process.env.SAPP_E2E_REPORT)
-    writeFileSync(process.env.SAPP_E2E_REPORT, JSON.stringify(report, null, 2));
-  console.log(`\n==== e2e report ====\n${lines.join('\n')}\n====================`);
+  report.writeJson(process.env.SAPP_E2E_REPORT, measured);
+  report.print();
   if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
 }, 300_000);
 
@@ -149,8 +144,8 @@ describe(`the shop on a cluster with real networking`, () => {
       const t0 = Date.now();
       applyObj(manifest);
       const r = await waitReady(t0, 20 * 60_000);
-      report.applyToReadyMs = r.ms;
-      report.componentsReadyMs = r.components;
+      measured.applyToReadyMs = r.ms;
+      measured.componentsReadyMs = r.components;
       note(
         `apply → Ready: ${secs(r.ms)} (${Object.entries(r.components)
           .map(([k, v]) => `${k} ${secs(v)}`)
@@ -276,7 +271,7 @@ describe(`the shop on a cluster with real networking`, () => {
       const newPods = Object.keys(load.pods).filter((p) => !podsBefore.has(p));
       const newPodRequests = newPods.reduce((n, p) => n + load!.pods[p]!, 0);
       const users = wave1.length + (r2 ? wave2.length : 0);
-      report.loadResult = {
+      measured.loadResult = {
         users,
         requests: load.requests,
         seconds: load.seconds,
@@ -355,7 +350,7 @@ describe(`the shop on a cluster with real networking`, () => {
         intervalMs: 1000,
       });
       const scaleInMs = Date.now() - loadEnd;
-      report.scaleInMs = scaleInMs;
+      measured.scaleInMs = scaleInMs;
       const active = [...shoppers.slice(1), ...wave2].filter((s) => s.requests > 0);
       const before = new Map(active.map((s) => [s, s.pod]));
       for (const s of active) {
@@ -400,7 +395,7 @@ describe(`the shop on a cluster with real networking`, () => {
       );
       const backAt = (replica.backAt = Date.now());
       const result = await running;
-      report.replicaKill = {
+      measured.replicaKill = {
         victim,
         backAfterMs: backAt - killedAt,
         requests: result.requests,
@@ -548,7 +543,7 @@ describe(`the shop on a cluster with real networking`, () => {
       const t0 = Date.now();
       applyObj(manifest);
       const r = await waitReady(t0, 20 * 60_000);
-      report.recreateToReadyMs = r.ms;
+      measured.recreateToReadyMs = r.ms;
       // The same claims, not new ones: the StatefulSets adopted the retained PVCs.
       expect(pvcs()).toEqual(pvcsBefore);
       expect(getObj('secret', ns, `${APP}-credentials`)?.metadata.uid).toBe(credentials!.metadata.uid);
