@@ -14,11 +14,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createNamespace, deleteNamespace, REPO_ROOT } from '../test/harness/cluster.js';
-import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
+import { applyObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
-import { APP, kubectlAsync, pods, profile, shopManifest, webSelector } from './harness/shop.js';
+import { kubectlAsync, pods, profile, shopManifest, waitForShopReady, webSelector } from './harness/shop.js';
 
 const { note } = new Report('browser');
 
@@ -84,14 +84,7 @@ async function deployShop(): Promise<{ origin: string; host: string }> {
   note(`namespace ${ns}, operator ${operatorMode()}, Ingress host ${host} via ${origin}`);
   const t0 = Date.now();
   applyObj(manifest);
-  await eventually(
-    'ScalableApp Ready=True',
-    () => condition(getObj('sapp', ns!, APP), 'Ready')?.status === 'True',
-    {
-      timeoutMs: 20 * 60_000,
-      intervalMs: 2000,
-    },
-  );
+  await waitForShopReady(ns, 20 * 60_000);
   note(`apply → Ready: ${secs(Date.now() - t0)}`);
   return { origin, host };
 }

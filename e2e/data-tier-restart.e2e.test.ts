@@ -6,11 +6,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
-import { applyObj, condition, getObj } from '../test/harness/apps.js';
+import { applyObj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
-import { APP, databasePod, kubectlAsync, profile, shopManifest, sql } from './harness/shop.js';
+import {
+  APP,
+  databasePod,
+  kubectlAsync,
+  profile,
+  shopManifest,
+  sql,
+  waitForShopReady,
+} from './harness/shop.js';
 
 const ROWS = 50;
 const report = new Report('restart');
@@ -112,14 +120,7 @@ onLocalNode(
       op = await startOperatorFor(ns);
       const t0 = Date.now();
       applyObj(obj);
-      await eventually(
-        'ScalableApp Ready=True',
-        () => condition(getObj('sapp', ns, APP), 'Ready')?.status === 'True',
-        {
-          timeoutMs: 600_000,
-          intervalMs: 2000,
-        },
-      );
+      await waitForShopReady(ns, 600_000);
       note(`namespace ${ns}: Ready after ${secs(Date.now() - t0)}`);
     }, 900_000);
 
@@ -172,14 +173,7 @@ onLocalNode(
     }, 300_000);
 
     it('the app is Ready again, with no component left degraded', async () => {
-      await eventually(
-        'ScalableApp Ready=True',
-        () => condition(getObj('sapp', ns, APP), 'Ready')?.status === 'True',
-        {
-          timeoutMs: 120_000,
-          intervalMs: 2000,
-        },
-      );
+      await waitForShopReady(ns, 120_000);
       const restarts = kubectl([
         '-n',
         ns,

@@ -7,7 +7,7 @@
 // under shoppers filling carts: counted are carts that changed or vanished, and failed requests.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { shardForKey } from '../src/api/sharding.js';
-import { applyObj, condition, getObj } from '../test/harness/apps.js';
+import { applyObj, getObj } from '../test/harness/apps.js';
 import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
 import { eventually, sleep } from '../test/harness/wait.js';
 import { cartOf, Shopper } from './harness/load.js';
@@ -21,6 +21,7 @@ import {
   resolveTarget,
   shopManifest,
   sql,
+  waitForShopReady,
 } from './harness/shop.js';
 
 const report = new Report('failover');
@@ -51,14 +52,7 @@ onLocalNode('a shard primary that stops answering under orders', () => {
     op = await startOperatorFor(ns);
     const t0 = Date.now();
     applyObj(obj);
-    await eventually(
-      'ScalableApp Ready=True',
-      () => condition(getObj('sapp', ns, APP), 'Ready')?.status === 'True',
-      {
-        timeoutMs: 900_000,
-        intervalMs: 2000,
-      },
-    );
+    await waitForShopReady(ns, 900_000);
     note(`namespace ${ns}: Ready after ${secs(Date.now() - t0)}`);
   }, 1_000_000);
 
@@ -209,14 +203,7 @@ onLocalNode('a shard primary that stops answering under orders', () => {
       },
       { timeoutMs: 120_000, intervalMs: 1000 },
     );
-    await eventually(
-      'ScalableApp Ready=True',
-      () => condition(getObj('sapp', ns, APP), 'Ready')?.status === 'True',
-      {
-        timeoutMs: 180_000,
-        intervalMs: 2000,
-      },
-    );
+    await waitForShopReady(ns, 180_000);
     const events = kubectl([
       '-n',
       ns,

@@ -15,12 +15,21 @@
 // Knobs (environment): SAPP_E2E_GATEWAY_SHOPPERS (default 8), SAPP_E2E_GATEWAY_REQUESTS (per shopper, default 250).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createNamespace, deleteNamespace } from '../test/harness/cluster.js';
-import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
+import { applyObj, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { PRODUCTS, Shopper, type Target } from './harness/load.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
-import { APP, kubectlAsync, MIN_REPLICAS, pods, profile, shopManifest, webSelector } from './harness/shop.js';
+import {
+  APP,
+  kubectlAsync,
+  MIN_REPLICAS,
+  pods,
+  profile,
+  shopManifest,
+  waitForShopReady,
+  webSelector,
+} from './harness/shop.js';
 
 const SHOPPERS = Number(process.env.SAPP_E2E_GATEWAY_SHOPPERS ?? 8);
 const REQUESTS = Number(process.env.SAPP_E2E_GATEWAY_REQUESTS ?? 250);
@@ -103,11 +112,7 @@ onLocalNode("the shop through Traefik's Gateway (HTTPRoute, sessionAffinity Cook
     async () => {
       const t0 = Date.now();
       applyObj(manifest);
-      await eventually(
-        'ScalableApp Ready=True',
-        () => condition(getObj('sapp', ns, APP), 'Ready')?.status === 'True',
-        { timeoutMs: 20 * 60_000, intervalMs: 2000 },
-      );
+      await waitForShopReady(ns, 20 * 60_000);
       note(`apply → Ready: ${secs(Date.now() - t0)}`);
       expect(pods(ns, webSelector).filter((p) => p.ready).length).toBeGreaterThanOrEqual(MIN_REPLICAS);
       await eventually(

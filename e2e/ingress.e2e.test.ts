@@ -11,7 +11,7 @@
 // SAPP_E2E_INGRESS_AFTER_SCALE_SECONDS (load kept on after the first new pod is Ready, default 20).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createNamespace, deleteNamespace } from '../test/harness/cluster.js';
-import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
+import { applyObj, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { Budget, PRODUCTS, Shopper, type Target } from './harness/load.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
@@ -25,6 +25,7 @@ import {
   profile,
   ScaleWatcher,
   shopManifest,
+  waitForShopReady,
   webSelector,
 } from './harness/shop.js';
 
@@ -180,14 +181,7 @@ onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
     async () => {
       const t0 = Date.now();
       applyObj(manifest);
-      await eventually(
-        'ScalableApp Ready=True',
-        () => condition(getObj('sapp', ns, APP), 'Ready')?.status === 'True',
-        {
-          timeoutMs: 20 * 60_000,
-          intervalMs: 2000,
-        },
-      );
+      await waitForShopReady(ns, 20 * 60_000);
       note(`apply → Ready: ${secs(Date.now() - t0)}`);
       const ingress = getObj('ingress', ns, `${APP}-web`);
       expect((ingress?.spec as { ingressClassName?: string } | undefined)?.ingressClassName).toBe('traefik');

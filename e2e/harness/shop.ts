@@ -10,7 +10,8 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { kubectl } from '../../test/harness/cluster.js';
-import { example, type Obj } from '../../test/harness/apps.js';
+import { condition, example, getObj, type Obj } from '../../test/harness/apps.js';
+import { eventually } from '../../test/harness/wait.js';
 import type { Target } from './load.js';
 
 const execFileAsync = promisify(execFile);
@@ -83,6 +84,15 @@ export function shopManifest(namespace: string): ShopManifest {
     spec.exposure = { ...spec.exposure, host: `${namespace}.e2e.example.test` };
   }
   return { obj: { ...obj, spec }, notes };
+}
+
+/** Waits until the shop in `namespace` is Ready=True (read every 2 s); throws after `timeoutMs`. */
+export async function waitForShopReady(namespace: string, timeoutMs: number): Promise<void> {
+  await eventually(
+    'ScalableApp Ready=True',
+    () => condition(getObj('sapp', namespace, APP), 'Ready')?.status === 'True',
+    { timeoutMs, intervalMs: 2000 },
+  );
 }
 
 /** Where the load goes. SAPP_E2E_TARGET_URL overrides. */
