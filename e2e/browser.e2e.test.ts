@@ -13,12 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { createNamespace, deleteNamespace, REPO_ROOT } from '../test/harness/cluster.js';
+import { createNamespace, REPO_ROOT } from '../test/harness/cluster.js';
 import { applyObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
 import { kubectlAsync, pods, profile, shopManifest, waitForShopReady, webSelector } from './harness/shop.js';
+import { dropNamespace, stopOperator } from './harness/teardown.js';
 
 const { note } = new Report('browser');
 
@@ -112,8 +113,8 @@ describe('the shop in a browser (headless chromium)', () => {
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
-    if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+    await stopOperator(op);
+    dropNamespace(ns);
   }, 300_000);
 
   it('opens the shop: the product list and the pod that served it', async () => {

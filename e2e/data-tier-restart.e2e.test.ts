@@ -5,7 +5,7 @@
 // before, the primaries taking writes and the replicas replicating again. Nobody deletes a pod.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
+import { createNamespace, kubectl } from '../test/harness/cluster.js';
 import { applyObj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
@@ -19,6 +19,7 @@ import {
   sql,
   waitForShopReady,
 } from './harness/shop.js';
+import { dropNamespace, stopOperator } from './harness/teardown.js';
 
 const ROWS = 50;
 const report = new Report('restart');
@@ -125,9 +126,9 @@ onLocalNode(
     }, 900_000);
 
     afterAll(async () => {
-      if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
+      await stopOperator(op);
       report.print();
-      if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+      dropNamespace(ns);
     }, 300_000);
 
     it.each<[string | number, string]>([

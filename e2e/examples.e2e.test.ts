@@ -14,12 +14,13 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { createNamespace, deleteNamespace, kubectl, REPO_ROOT } from '../test/harness/cluster.js';
+import { createNamespace, kubectl, REPO_ROOT } from '../test/harness/cluster.js';
 import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
 import { profile } from './harness/shop.js';
+import { dropNamespace, stopOperator } from './harness/teardown.js';
 
 const EXAMPLES = join(REPO_ROOT, 'examples');
 const FILES = readdirSync(EXAMPLES)
@@ -98,10 +99,8 @@ describe.each(FILES)('examples/%s on a real kubelet', (file) => {
   let op: RunningOperator | undefined;
 
   afterAll(async () => {
-    if (op && process.env.SAPP_E2E_KEEP !== '1') {
-      await op.stop().catch((err: unknown) => note(`operator stop: ${String(err)}`));
-    }
-    if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+    await stopOperator(op, (err) => note(`operator stop: ${String(err)}`));
+    dropNamespace(ns);
   }, 180_000);
 
   it(

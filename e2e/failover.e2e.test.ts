@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { shardForKey } from '../src/api/sharding.js';
 import { applyObj, getObj } from '../test/harness/apps.js';
-import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
+import { createNamespace, kubectl } from '../test/harness/cluster.js';
 import { eventually, sleep } from '../test/harness/wait.js';
 import { cartOf, Shopper } from './harness/load.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
@@ -23,6 +23,7 @@ import {
   sql,
   waitForShopReady,
 } from './harness/shop.js';
+import { dropNamespace, stopOperator } from './harness/teardown.js';
 
 const report = new Report('failover');
 const { note } = report;
@@ -57,9 +58,9 @@ onLocalNode('a shard primary that stops answering under orders', () => {
   }, 1_000_000);
 
   afterAll(async () => {
-    if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
+    await stopOperator(op);
     report.print();
-    if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+    dropNamespace(ns);
   }, 300_000);
 
   it('promotes the replica: no acknowledged order lost or duplicated, writes back within 30 s, reads never fail', async () => {

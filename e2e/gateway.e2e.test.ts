@@ -14,7 +14,7 @@
 //
 // Knobs (environment): SAPP_E2E_GATEWAY_SHOPPERS (default 8), SAPP_E2E_GATEWAY_REQUESTS (per shopper, default 250).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createNamespace, deleteNamespace } from '../test/harness/cluster.js';
+import { createNamespace } from '../test/harness/cluster.js';
 import { applyObj, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { PRODUCTS, Shopper, type Target } from './harness/load.js';
@@ -30,6 +30,7 @@ import {
   waitForShopReady,
   webSelector,
 } from './harness/shop.js';
+import { dropNamespace, stopOperator } from './harness/teardown.js';
 
 const SHOPPERS = Number(process.env.SAPP_E2E_GATEWAY_SHOPPERS ?? 8);
 const REQUESTS = Number(process.env.SAPP_E2E_GATEWAY_REQUESTS ?? 250);
@@ -103,8 +104,8 @@ onLocalNode("the shop through Traefik's Gateway (HTTPRoute, sessionAffinity Cook
 
   afterAll(async () => {
     await Promise.allSettled(shoppers.map((s) => s.close()));
-    if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
-    if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+    await stopOperator(op);
+    dropNamespace(ns);
   }, 300_000);
 
   it(

@@ -10,7 +10,7 @@
 // SAPP_E2E_INGRESS_SECONDS (at most, default 240), SAPP_E2E_INGRESS_MAX_REQUESTS (at most, default 60000),
 // SAPP_E2E_INGRESS_AFTER_SCALE_SECONDS (load kept on after the first new pod is Ready, default 20).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createNamespace, deleteNamespace } from '../test/harness/cluster.js';
+import { createNamespace } from '../test/harness/cluster.js';
 import { applyObj, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
 import { Budget, PRODUCTS, Shopper, type Target } from './harness/load.js';
@@ -28,6 +28,7 @@ import {
   waitForShopReady,
   webSelector,
 } from './harness/shop.js';
+import { dropNamespace, stopOperator } from './harness/teardown.js';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SHOPPERS = num('SAPP_E2E_INGRESS_SHOPPERS', 8);
@@ -172,8 +173,8 @@ onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
   afterAll(async () => {
     watcher?.stop();
     await Promise.allSettled(shoppers.map((s) => s.close()));
-    if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
-    if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+    await stopOperator(op);
+    dropNamespace(ns);
   }, 300_000);
 
   it(

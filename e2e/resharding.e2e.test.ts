@@ -7,12 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bucketForKey, shardMap } from '../src/api/sharding.js';
 import { applyObj, condition, eventsOf, getObj } from '../test/harness/apps.js';
-import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
+import { createNamespace, kubectl } from '../test/harness/cluster.js';
 import { eventually, sleep } from '../test/harness/wait.js';
 import { Shopper } from './harness/load.js';
 import { type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
 import { APP, databasePod, profile, resolveTarget, shopManifest, sql } from './harness/shop.js';
+import { dropNamespace, stopOperator } from './harness/teardown.js';
 
 const report = new Report('resharding');
 const { note } = report;
@@ -65,9 +66,9 @@ onLocalNode('shards 2 → 3 under orders', () => {
   }, 1_000_000);
 
   afterAll(async () => {
-    if (op && process.env.SAPP_E2E_KEEP !== '1') await op.stop().catch(() => undefined);
+    await stopOperator(op);
     report.print();
-    if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+    dropNamespace(ns);
   }, 300_000);
 
   it('moves the buckets of the new shard: no order lost, duplicated or stranded, no read failed', async () => {

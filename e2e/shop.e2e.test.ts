@@ -11,7 +11,7 @@
 // SAPP_E2E_AFTER_SCALE_SECONDS (load kept on after the first new pod is Ready, default 30).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { shardForKey } from '../src/api/sharding.js';
-import { createNamespace, deleteNamespace, kubectl } from '../test/harness/cluster.js';
+import { createNamespace, kubectl } from '../test/harness/cluster.js';
 import { applyObj, condition, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually, sleep } from '../test/harness/wait.js';
 import {
@@ -41,6 +41,7 @@ import {
   sql,
   webSelector,
 } from './harness/shop.js';
+import { dropNamespace, keeping, stopOperator } from './harness/teardown.js';
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const LOAD = {
@@ -127,14 +128,14 @@ beforeAll(async () => {
 afterAll(async () => {
   watcher?.stop();
   await Promise.allSettled([...shoppers, ...wave2].map((s) => s.close()));
-  if (op && process.env.SAPP_E2E_KEEP !== '1') {
+  if (op && !keeping()) {
     const logs = op.logs();
     if (logs) measured.operatorLogTail = logs.split('\n').slice(-40);
-    await op.stop().catch((err: unknown) => note(`operator stop: ${String(err)}`));
   }
+  await stopOperator(op, (err) => note(`operator stop: ${String(err)}`));
   report.writeJson(process.env.SAPP_E2E_REPORT, measured);
   report.print();
-  if (ns && process.env.SAPP_E2E_KEEP !== '1') deleteNamespace(ns);
+  dropNamespace(ns);
 }, 300_000);
 
 describe(`the shop on a cluster with real networking`, () => {
