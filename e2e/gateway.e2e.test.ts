@@ -17,9 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createNamespace } from '../test/harness/cluster.js';
 import { applyObj, getObj, type Obj } from '../test/harness/apps.js';
 import { eventually } from '../test/harness/wait.js';
-import { PRODUCTS, Shopper, type Target } from './harness/load.js';
+import { Shopper, type Target } from './harness/load.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
+import { browse, freshSessionsReach } from './harness/sessions.js';
 import {
   APP,
   kubectlAsync,
@@ -27,6 +28,7 @@ import {
   pods,
   profile,
   shopManifest,
+  traefikOrigin,
   waitForShopReady,
   webSelector,
 } from './harness/shop.js';
@@ -64,36 +66,15 @@ const shoppers: Shopper[] = [];
 /** Failed requests: a status other than 200, or a network error. */
 const failures: string[] = [];
 
-async function ok(s: Shopper, what: Promise<{ status: number }>, label: string): Promise<void> {
-  try {
-    const r = await what;
-    if (r.status !== 200) failures.push(`shopper ${s.id} ${label}: HTTP ${r.status}`);
-  } catch (err) {
-    failures.push(`shopper ${s.id} ${label}: ${String(err)}`);
-  }
-}
-
-/** `n` requests of one shopper, in turn: a page, the cart, sometimes an item added (its cart checked each time). */
-async function shop(s: Shopper, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    if (i % 10 === 0) await ok(s, s.addToCart(1 + ((s.id + i) % PRODUCTS)), 'POST /cart');
-    else if (i % 3 === 0)
-      await ok(
-        s,
-        s.checkCart().then((c) => c.reply),
-        'GET /cart',
-      );
-    else await ok(s, s.request('GET', '/whoami'), 'GET /whoami');
-  }
-}
+/** `n` requests of one shopper (a page, the cart, sometimes an item added), its failed ones in `failures`. */
+const shop = (s: Shopper, n: number) => browse(s, n, (what) => failures.push(what));
 
 // Traefik's Gateway runs on the local real node (hack/node.sh); kind has no Gateway controller.
 const onLocalNode = profile() === 'local' ? describe : describe.skip;
 
 onLocalNode("the shop through Traefik's Gateway (HTTPRoute, sessionAffinity Cookie)", () => {
   beforeAll(async () => {
-    const origin = process.env.SAPP_E2E_INGRESS_URL;
-    if (!origin) throw new Error('SAPP_E2E_INGRESS_URL is not set: hack/node.sh env exports it (Traefik)');
+    const origin = traefikOrigin();
     target = { origin, host: HOST };
     ns = createNamespace('e2e-gw');
     manifest = shopManifest(ns).obj;
@@ -152,17 +133,7 @@ onLocalNode("the shop through Traefik's Gateway (HTTPRoute, sessionAffinity Cook
       { timeoutMs: 60_000, intervalMs: 1000 },
     );
     // Both ready pods in Traefik's round robin before the shoppers start (Ready needs the pods, not Traefik).
-    const fresh = new Set<string>();
-    await eventually(
-      'new sessions reaching two pods through the Gateway',
-      async () => {
-        const s = new Shopper(101, 101, target);
-        fresh.add((await s.request('GET', '/whoami')).pod ?? '?');
-        await s.close();
-        return fresh.size >= 2;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await freshSessionsReach(target, 'two pods through the Gateway', (seen) => seen.size >= 2);
     for (let i = 0; i < SHOPPERS; i++) shoppers.push(new Shopper(i, 3001 + i, target));
     const active = shoppers.filter((s) => s.id < SHOPPERS);
     const t0 = Date.now();

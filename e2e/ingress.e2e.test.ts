@@ -16,6 +16,7 @@ import { eventually } from '../test/harness/wait.js';
 import { Budget, PRODUCTS, Shopper, type Target } from './harness/load.js';
 import { operatorMode, type RunningOperator, startOperatorFor } from './harness/operator.js';
 import { Report, secs } from './harness/report.js';
+import { browse, freshSessionsReach } from './harness/sessions.js';
 import { scaleOutUnderLoad, waitForHpaMetrics } from './harness/scale-out.js';
 import {
   APP,
@@ -25,7 +26,9 @@ import {
   profile,
   ScaleWatcher,
   shopManifest,
+  traefikOrigin,
   waitForShopReady,
+  webEndpoints,
   webSelector,
 } from './harness/shop.js';
 import { dropNamespace, stopOperator } from './harness/teardown.js';
@@ -58,46 +61,8 @@ let watcher: ScaleWatcher | undefined;
 /** Failed requests: a status other than 200, or a network error. */
 const failures: string[] = [];
 
-async function ok(s: Shopper, what: Promise<{ status: number }>, label: string): Promise<void> {
-  try {
-    const r = await what;
-    if (r.status !== 200) failures.push(`${stamp()} shopper ${s.id} ${label}: HTTP ${r.status}`);
-  } catch (err) {
-    failures.push(`${stamp()} shopper ${s.id} ${label}: ${String(err)}`);
-  }
-}
-
-/** `n` requests of one shopper, in turn: a page, the cart, sometimes an item added (its cart checked each time). */
-async function shop(s: Shopper, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    if (i % 10 === 0) await ok(s, s.addToCart(1 + ((s.id + i) % PRODUCTS)), 'POST /cart');
-    else if (i % 3 === 0)
-      await ok(
-        s,
-        s.checkCart().then((c) => c.reply),
-        'GET /cart',
-      );
-    else await ok(s, s.request('GET', '/whoami'), 'GET /whoami');
-  }
-}
-
-/** New sessions (a fresh cookie jar each, one request) until the pods they reached satisfy `enough`. */
-async function freshSessionsReach(what: string, enough: (seen: Set<string>) => boolean): Promise<void> {
-  const seen = new Set<string>();
-  await eventually(
-    `new sessions reaching ${what}`,
-    async () => {
-      const s = new Shopper(101, 101, target);
-      try {
-        seen.add((await s.request('GET', '/whoami')).pod ?? '?');
-      } finally {
-        await s.close();
-      }
-      return enough(seen);
-    },
-    { timeoutMs: 60_000, intervalMs: 250 },
-  );
-}
+/** `n` requests of one shopper (a page, the cart, sometimes an item added), its failed ones in `failures`. */
+const shop = (s: Shopper, n: number) => browse(s, n, (what) => failures.push(`${stamp()} ${what}`));
 
 /**
  * The EndpointSlice conditions of one pod, sampled every 500 ms until stopped: "+0.4 s serving terminating,
@@ -109,26 +74,9 @@ function trackEndpoint(pod: string): { stop: () => Promise<string> } {
   let running = true;
   const loop = (async () => {
     while (running) {
-      const out = await kubectlAsync([
-        '-n',
-        ns,
-        'get',
-        'endpointslices',
-        '-l',
-        `kubernetes.io/service-name=${APP}-web`,
-        '-o',
-        'json',
-      ]).catch(() => undefined);
-      if (out !== undefined && deletedAt !== undefined) {
-        const slices = JSON.parse(out) as {
-          items: {
-            endpoints?: {
-              targetRef?: { name?: string };
-              conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
-            }[];
-          }[];
-        };
-        const e = slices.items.flatMap((sl) => sl.endpoints ?? []).find((x) => x.targetRef?.name === pod);
+      const endpoints = await webEndpoints(ns).catch(() => undefined);
+      if (endpoints !== undefined && deletedAt !== undefined) {
+        const e = endpoints.find((x) => x.targetRef?.name === pod);
         const state = e
           ? Object.entries(e.conditions ?? {})
               .filter(([, v]) => v)
@@ -155,8 +103,7 @@ const onLocalNode = profile() === 'local' ? describe : describe.skip;
 
 onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
   beforeAll(async () => {
-    const origin = process.env.SAPP_E2E_INGRESS_URL;
-    if (!origin) throw new Error('SAPP_E2E_INGRESS_URL is not set: hack/node.sh env exports it (Traefik)');
+    const origin = traefikOrigin();
     target = { origin, host: HOST };
     ns = createNamespace('e2e-ing');
     manifest = shopManifest(ns).obj;
@@ -206,7 +153,7 @@ onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
       );
       // Ready needs two ready web pods, not Traefik having both: new sessions (no cookie) must reach both first.
       // (The first run started the shoppers at once and Traefik sent all 8 to one pod.)
-      await freshSessionsReach('two pods through Traefik', (seen) => seen.size >= 2);
+      await freshSessionsReach(target, 'two pods through Traefik', (seen) => seen.size >= 2);
       for (let i = 0; i < SHOPPERS; i++) wave1.push(new Shopper(i, 2001 + i, target));
       for (let i = 0; i < SHOPPERS2; i++) wave2.push(new Shopper(SHOPPERS + i, 2001 + SHOPPERS + i, target));
       shoppers.push(...wave1, ...wave2);
@@ -227,7 +174,7 @@ onLocalNode('the shop through a Traefik Ingress with cookie affinity', () => {
         // Traefik reads the EndpointSlice on its own schedule: fresh sessions must reach a new pod first, then the
         // second wave starts its sessions (Traefik deals new sessions round robin over every pod).
         newPodReachable: async () => {
-          await freshSessionsReach('a new pod through Traefik', (seen) =>
+          await freshSessionsReach(target, 'a new pod through Traefik', (seen) =>
             [...seen].some((p) => !podsBefore.has(p)),
           );
           for (const s of wave2) await s.addToCart(1 + (s.id % PRODUCTS));

@@ -108,6 +108,13 @@ export function resolveTarget(namespace: string, manifest: Obj): Target {
   return { origin: `http://${svc.spec.clusterIP}:${svc.spec.ports[0]!.port}` };
 }
 
+/** Traefik on this machine: the local node's one entry point for Ingresses and Gateways (SAPP_E2E_INGRESS_URL). */
+export function traefikOrigin(): string {
+  const origin = process.env.SAPP_E2E_INGRESS_URL;
+  if (!origin) throw new Error('SAPP_E2E_INGRESS_URL is not set: hack/node.sh env exports it (Traefik)');
+  return origin;
+}
+
 /** Source addresses for the shoppers (local profile: distinct clients for ClientIP affinity). */
 export function sourceAddresses(): string[] {
   if (profile() !== 'local') return [];
@@ -215,8 +222,15 @@ export class ScaleWatcher {
   }
 }
 
-/** Ready endpoints of the web Service (EndpointSlices), without blocking the event loop. */
-export async function readyWebEndpoints(namespace: string): Promise<string[]> {
+export interface WebEndpoint {
+  addresses: string[];
+  /** The pod behind the endpoint. */
+  targetRef?: { name?: string };
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+}
+
+/** The endpoints of the web Service's EndpointSlices, without blocking the event loop. */
+export async function webEndpoints(namespace: string): Promise<WebEndpoint[]> {
   const out = await kubectlAsync([
     '-n',
     namespace,
@@ -227,12 +241,15 @@ export async function readyWebEndpoints(namespace: string): Promise<string[]> {
     '-o',
     'json',
   ]);
-  const slices = JSON.parse(out) as {
-    items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }[];
-  };
-  return slices.items.flatMap((sl) =>
-    (sl.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses),
-  );
+  const slices = JSON.parse(out) as { items: { endpoints?: WebEndpoint[] }[] };
+  return slices.items.flatMap((sl) => sl.endpoints ?? []);
+}
+
+/** Ready endpoints of the web Service (their addresses), without blocking the event loop. */
+export async function readyWebEndpoints(namespace: string): Promise<string[]> {
+  return (await webEndpoints(namespace))
+    .filter((e) => e.conditions?.ready !== false)
+    .flatMap((e) => e.addresses);
 }
 
 export interface PodInfo {
