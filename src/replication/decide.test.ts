@@ -278,12 +278,42 @@ const returning: [string, GroupState, Decision | Record<string, unknown>][] = [
   ],
 ];
 
+// MariaDB, after a switchover from db-0 (server 2) to db-1 (server 3), a copy: db-1 was bootstrapped from a
+// dump of db-0 taken at 0-2-450, caught up to 0-2-500 and took over (0-3-501…520). db-0's history names server 1,
+// the group's first primary, which wrote up to 319 before server 2 took over.
+const afterSwitchoverToACopy = (old: string, copy: string): GroupState => ({
+  members: [
+    member('db-0', 0, asPrimary, gtid(old)),
+    member('db-1', 1, asPrimary, gtid(copy)),
+    member('db-2', 2, gtid(copy), source('db-1')),
+  ],
+  primary: 'db-1',
+});
+
+const toACopy: [string, GroupState, Decision | Record<string, unknown>][] = [
+  [
+    "the old primary rejoins a copy that took the source's history with it (gtid_binlog_state as of the dump)",
+    afterSwitchoverToACopy('0-1-319,0-2-500', '0-1-319,0-2-500,0-3-520'),
+    { action: 'rejoin-as-replica', pod: 'db-0', primary: 'db-1' },
+  ],
+  [
+    'a copy that took its position only lacks the first primary: the old primary would look errant and be copied again',
+    afterSwitchoverToACopy('0-1-319,0-2-500', '0-2-500,0-3-520'),
+    { action: 'rebuild', pod: 'db-0', errant: '0-1:1-319' },
+  ],
+  [
+    "an old primary that wrote 0-1-320…400 after the failover point, while the new history went on 0-2-320…500, is errant though every sequence number of it is below the new primary's",
+    afterSwitchoverToACopy('0-1-400', '0-1-319,0-2-500,0-3-520'),
+    { action: 'rebuild', pod: 'db-0', primary: 'db-1', errant: '0-1:320-400' },
+  ],
+];
+
 describe('decideFailover', () => {
   it.each(cases)('%s', (_name, state, want, settings = SETTINGS) => {
     expect(decideFailover(state, settings, NOW)).toMatchObject(want);
   });
 
-  it.each(returning)('%s', (_name, state, want) => {
+  it.each([...returning, ...toACopy])('%s', (_name, state, want) => {
     expect(decideFailover(state, SETTINGS, NOW)).toMatchObject(want);
   });
 

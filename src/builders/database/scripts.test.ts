@@ -254,9 +254,10 @@ describe.each(ENGINES)('dump.sh (%s)', (engine) => {
   it('copies every non-system database from the primary as the replication user, with its GTID position', () => {
     const argsFile = join(tempDir(), 'args');
     const bin = fakes({
-      mariadb: 'printf "shop_db\\nextra\\n"',
+      // The databases to copy; MariaDB's dump.sh also reads the primary's GTID history (-e).
+      mariadb: `[[ " $* " == *" -e "* ]] && printf '1\\t0-1-5\\t\\n' || printf "shop_db\\nextra\\n"`,
       mysql: 'printf "shop_db\\nextra\\n"',
-      'mariadb-dump': `printf '%s\\n' "$@" > ${argsFile}; cat "\${1#--defaults-extra-file=}" >> ${argsFile}`,
+      'mariadb-dump': `printf '%s\\n' "$@" > ${argsFile}; cat "\${1#--defaults-extra-file=}" >> ${argsFile}; echo "SET GLOBAL gtid_slave_pos='0-1-5';"`,
       mysqldump: `printf '%s\\n' "$@" > ${argsFile}; cat "\${1#--defaults-extra-file=}" >> ${argsFile}`,
     });
     const r = bash(
@@ -287,6 +288,105 @@ describe.each(ENGINES)('dump.sh (%s)', (engine) => {
         'loose-ssl-verify-server-cert=0',
       ]),
     );
+  });
+});
+
+describe('dump.sh (mariadb): the GTID history a copy takes', () => {
+  const DUMP = [
+    '-- MariaDB dump',
+    'CREATE DATABASE `shop_db`;',
+    "INSERT INTO `t` VALUES (1,'a\\tb');",
+    "SET GLOBAL gtid_slave_pos='{{position}}';",
+    '-- Dump completed',
+  ];
+
+  /**
+   * dump.sh against a primary whose history (server id, gtid_binlog_state, gtid_slave_pos) reads `before`,
+   * then `after` (undefined: the primary no longer answers), and whose dump names `position`.
+   */
+  function dump(before: string, after: string | undefined, position: string | undefined) {
+    const dir = tempDir();
+    const lines = DUMP.filter((l) => position !== undefined || !l.includes('{{position}}')).map((l) =>
+      l.replace('{{position}}', position ?? ''),
+    );
+    writeFileSync(join(dir, 'dump'), `${lines.join('\n')}\n`);
+    writeFileSync(join(dir, 'before'), `${before}\n`);
+    if (after !== undefined) writeFileSync(join(dir, 'after'), `${after}\n`);
+    const bin = fakes({
+      mariadb: [
+        `[[ " $* " == *" -e "* ]] || { echo shop_db; exit; }`,
+        `if [[ -e ${dir}/read ]]; then cat ${dir}/after; else touch ${dir}/read; cat ${dir}/before; fi`,
+      ].join('\n'),
+      'mariadb-dump': `cat ${dir}/dump`,
+    });
+    const r = bash(
+      'bash "$CONFIG_DIR/dump.sh"',
+      { ...ACCOUNTS, CONFIG_DIR: configDir('mariadb') },
+      `${bin}:${process.env.PATH}`,
+    );
+    return { ...r, dumped: lines };
+  }
+
+  it.each([
+    [
+      "another server's last transaction below the position is kept, the position last in its domain",
+      '2\t0-1-319,0-2-450\t0-1-319',
+      '2\t0-1-319,0-2-520\t0-1-319',
+      '0-2-500',
+      '0-1-319,0-2-500',
+    ],
+    [
+      'what the primary wrote after the copy is left out, and its own earlier entry read before the copy is kept',
+      '3\t0-3-200,0-1-319,0-2-500\t0-2-500',
+      '3\t0-1-319,0-2-500,0-3-530\t0-2-500',
+      '0-2-500',
+      '0-3-200,0-1-319,0-2-500',
+    ],
+    [
+      'a domain the position does not name was written after the copy: left out',
+      '2\t0-1-319,0-2-500\t',
+      '2\t0-1-319,0-2-510,1-2-3\t',
+      '0-2-500',
+      '0-1-319,0-2-500',
+    ],
+    [
+      "every domain of the position, each ending with the domain's position",
+      '2\t0-1-319,0-2-500,1-1-40,1-2-30\t',
+      '2\t0-1-319,0-2-500,1-1-40,1-2-30\t',
+      '0-2-500,1-1-40',
+      '0-1-319,0-2-500,1-2-30,1-1-40',
+    ],
+    [
+      'another server answering after the dump (a failover during the copy): the position only',
+      '2\t0-1-319,0-2-450\t',
+      '3\t0-1-319,0-2-480,0-3-490\t',
+      '0-2-460',
+      '0-2-460',
+    ],
+    [
+      'a primary no longer answering after the dump: the position only',
+      '2\t0-1-319,0-2-450\t',
+      undefined,
+      '0-2-460',
+      '0-2-460',
+    ],
+  ])('%s', (_name, before, after, position, want) => {
+    const r = dump(before, after, position);
+    expect(r).toMatchObject({ code: 0 });
+    // The dump passes through whole, then the history is set.
+    expect(r.stdout).toBe(`${r.dumped.join('\n')}\nSET GLOBAL gtid_binlog_state = '${want}';\n`);
+  });
+
+  it('sets no history when the primary has logged no transaction yet (an empty position)', () => {
+    const r = dump('1\t\t', '1\t\t', '');
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout).toBe(`${r.dumped.join('\n')}\n`);
+  });
+
+  it('fails when the dump names no GTID position', () => {
+    const r = dump('2\t0-2-5\t', '2\t0-2-5\t', undefined);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/the copy names no GTID position/);
   });
 });
 
