@@ -4,8 +4,9 @@
 // kubectl at a time, to the same end state (every Deployment available, every StatefulSet ready, every Ingress
 // admitted by the benchmark standing in for an Ingress controller). Reports time to converge, API requests per
 // app and where they go (verb, resource, code, and the time they took), reconciles per app, the operator's RSS
-// (start, peak, steady), a no-op resync's requests and duration, and how long a user's edit takes while every
-// app resyncs. Writes .local/bench/scale.json.
+// (start, peak while converging, steady once settled, after a restart), its CPU seconds, a no-op resync's requests
+// and duration, and how long a user's edit takes while every app resyncs. Writes .local/bench/scale.json and
+// scale-<APPS>+<SHOP_APPS>.json.
 // Run: make bench APPS=200 SHOP_APPS=10 (the local cluster gets SAPP_KWOK_NODES nodes; 110 pods fit on each).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,11 @@ const N = MINIMAL + SHOPS;
 if (!(MINIMAL >= 1)) throw new Error('APPS must be at least 1');
 const PARALLEL = 8;
 const RESYNC_SECONDS = 40;
+// RSS is sampled this long once the resync is measured (with a resync every RESYNC_SECONDS meanwhile), and after
+// a restart; "steady" is the median of the last minute: V8 keeps the heap it grew while converging until its
+// memory reducer finds the process idle (in a 300-app probe, about 110 s after the last app was Ready).
+const SETTLE_SECONDS = 180;
+const RESTART_SETTLE_SECONDS = 90;
 const started = Date.now();
 const progress = (what: string) =>
   console.log(`[bench-scale] ${what} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
@@ -103,6 +109,21 @@ interface Operator {
   child: ChildProcess;
   metrics(): Promise<string>;
   rssMiB(): number;
+  /** User + system CPU seconds the process has used. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/** The node flags the image starts the operator with (the Dockerfile's exec-form CMD), so the benchmark runs it alike. */
+function imageNodeFlags(): string[] {
+  const cmd = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('CMD '))
+    .at(-1);
+  const argv = JSON.parse(cmd!.slice(4)) as string[];
+  const script = argv.indexOf('dist/src/cli.js');
+  if (argv[0] !== 'node' || script < 0) throw new Error(`unexpected Dockerfile CMD: ${cmd}`);
+  return argv.slice(1, script);
 }
 
 async function startOperator(ns: string): Promise<Operator> {
@@ -110,23 +131,19 @@ async function startOperator(ns: string): Promise<Operator> {
   mkdirSync(join(REPO_ROOT, '.local/logs'), { recursive: true });
   const out = openSync(join(REPO_ROOT, '.local/logs', `bench-scale-operator-${process.pid}.log`), 'a');
   // As the image runs it (Dockerfile CMD).
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=2', join(REPO_ROOT, 'dist/src/cli.js'), 'start'],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        WATCH_NAMESPACE: ns,
-        HTTP_PORT: String(port),
-        HTTP_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        LEADER_ELECT: 'false',
-        RESYNC_PERIOD_SECONDS: String(RESYNC_SECONDS),
-      },
-      stdio: ['ignore', out, out],
+  const child = spawn(process.execPath, [...imageNodeFlags(), join(REPO_ROOT, 'dist/src/cli.js'), 'start'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      WATCH_NAMESPACE: ns,
+      HTTP_PORT: String(port),
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      LEADER_ELECT: 'false',
+      RESYNC_PERIOD_SECONDS: String(RESYNC_SECONDS),
     },
-  );
+    stdio: ['ignore', out, out],
+  });
   process.once('exit', () => child.kill('SIGKILL'));
   const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   for (let i = 0; ; i++) {
@@ -142,7 +159,32 @@ async function startOperator(ns: string): Promise<Operator> {
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
   };
-  return { child, metrics, rssMiB };
+  const cpuSeconds = () => {
+    // Fields 14 and 15 of /proc/<pid>/stat (utime, stime) in clock ticks, counted after the command's ")".
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return { child, metrics, rssMiB, cpuSeconds, stop };
+}
+
+const CLOCK_TICKS = Number(spawnSyncOut('getconf', ['CLK_TCK']).trim());
+
+/** Samples the operator's RSS every 5 s for `seconds` (printing it every 30 s); returns the last minute's median. */
+async function settledRss(op: Operator, seconds: number, what: string): Promise<number> {
+  const samples: number[] = [];
+  for (let t = 0; t < seconds; t += 5) {
+    await sleep(5000);
+    samples.push(op.rssMiB());
+    if (t % 30 === 25) progress(`${what}: RSS ${samples.at(-1)!.toFixed(0)} MiB (${t + 5}/${seconds} s)`);
+  }
+  const lastMinute = samples.slice(-12).sort((a, b) => a - b);
+  return lastMinute[Math.floor(lastMinute.length / 2)]!;
 }
 
 const counter = (text: string, name: string) =>
@@ -194,6 +236,7 @@ async function operatorRun() {
   const stopAdmitting = admitIngresses(ns);
   const metricsBefore = await op.metrics();
   const requestsBefore = counter(metricsBefore, 'rest_client_requests_total');
+  const cpuBefore = op.cpuSeconds();
   progress(`operator (pid ${op.child.pid}, ${rssStart.toFixed(0)} MiB) up; applying ${N} apps`);
   const t0 = performance.now();
   kubectl(['apply', '--server-side', '-f', '-'], {
@@ -205,11 +248,10 @@ async function operatorRun() {
   const metricsReady = await op.metrics();
   const requests = counter(metricsReady, 'rest_client_requests_total') - requestsBefore;
   const convergence = between(metricsBefore, metricsReady);
-  progress(`operator: ${N} apps Ready in ${seconds.toFixed(1)} s, ${requests} requests`);
-
-  // Steady: after the convergence settles, before the first resync.
-  await sleep(10_000);
-  const rssSteady = op.rssMiB();
+  const cpuSeconds = op.cpuSeconds() - cpuBefore;
+  progress(
+    `operator: ${N} apps Ready in ${seconds.toFixed(1)} s, ${requests} requests, ${cpuSeconds.toFixed(1)} s CPU`,
+  );
 
   // A periodic resync of every app: requests it makes, how long it takes, and an edit applied meanwhile.
   const reconciles = async () => counter(await op.metrics(), 'controller_runtime_reconcile_total');
@@ -228,17 +270,33 @@ async function operatorRun() {
   while ((await reconciles()) - base < N) await sleep(200);
   const resyncSeconds = (performance.now() - resyncStarted) / 1000;
   const resyncRequests = counter(await op.metrics(), 'rest_client_requests_total') - reqAtResync;
+
+  // Steady: the same process, settled, resyncing every RESYNC_SECONDS.
+  const settled = await settledRss(op, SETTLE_SECONDS, 'settling');
   clearInterval(sampler);
+  await op.stop();
+
+  // After a restart (an upgrade, a rescheduled pod): a new process lists every app and reconciles each once.
+  const restartedAt = performance.now();
+  const restarted = await startOperator(ns);
+  while (counter(await restarted.metrics(), 'controller_runtime_reconcile_total') < N) await sleep(500);
+  const restartSyncSeconds = (performance.now() - restartedAt) / 1000;
+  const afterRestart = await settledRss(restarted, RESTART_SETTLE_SECONDS, 'after a restart');
+  const restart = between('', await restarted.metrics()); // everything since it started
+  await restarted.stop();
   stopAdmitting();
-  op.child.kill('SIGTERM');
   await deleteAndWait(ns);
   return {
     seconds,
     requests,
     convergence,
+    cpuSeconds,
     rssStart,
     rssPeak,
-    rssSteady,
+    rssSteady: settled,
+    rssAfterRestart: afterRestart,
+    restartSyncSeconds,
+    restartRequests: restart.requests,
     editMs,
     resyncSeconds,
     resyncRequests,
@@ -364,15 +422,26 @@ const result = {
   // The dry runs' share of the time the reconciles took (workers run CONCURRENCY of them at a time).
   dryRunSeconds: Number(dryRunSeconds.toFixed(1)),
   dryRunShareOfReconcileTime: Number((dryRunSeconds / convergence.reconcileSeconds).toFixed(3)),
+  operatorCpuSeconds: Number(op.cpuSeconds.toFixed(1)),
+  nodeFlags: imageNodeFlags(),
   rssStartMiB: Math.round(op.rssStart),
+  // The most seen (converging, resyncing, settling), the median of the settling's last minute, and the same
+  // median after a restart with every app in place.
   rssPeakMiB: Math.round(op.rssPeak),
   rssSteadyMiB: Math.round(op.rssSteady),
+  rssAfterRestartMiB: Math.round(op.rssAfterRestart),
+  restartSyncSeconds: Number(op.restartSyncSeconds.toFixed(1)),
+  // Every request the restarted process made, by kind: its first sync and RESTART_SETTLE_SECONDS.
+  restartRequests: Object.fromEntries(op.restartRequests.map((r) => [r.kind, r.count])),
   rssPerAppKiB: Math.round(((op.rssSteady - op.rssStart) * 1024) / N),
   rssPerObjectKiB: Math.round(((op.rssSteady - op.rssStart) * 1024) / bare.objects),
   resyncSeconds: Number(op.resyncSeconds.toFixed(1)),
   resyncRequests: op.resyncRequests,
   editLatencyMs: Math.round(op.editMs),
 };
-writeFileSync(join(REPO_ROOT, '.local/bench/scale.json'), `${JSON.stringify(result, null, 2)}\n`);
+// The latest run, and this size's own copy (the README's tables come from both sizes).
+for (const file of ['scale.json', `scale-${MINIMAL}+${SHOPS}.json`]) {
+  writeFileSync(join(REPO_ROOT, '.local/bench', file), `${JSON.stringify(result, null, 2)}\n`);
+}
 console.log(JSON.stringify(result, null, 2));
 process.exit(0);

@@ -155,7 +155,13 @@ describe('Dockerfile', () => {
 
   it('starts the compiled CLI in exec form (signals reach node), at the path tsc writes it to', () => {
     const cmd = runtime.body.filter((i) => i.op === 'CMD').at(-1)!.args;
-    expect(JSON.parse(cmd)).toEqual(['node', '--max-semi-space-size=2', 'dist/src/cli.js', 'start']);
+    expect(JSON.parse(cmd)).toEqual([
+      'node',
+      '--max-semi-space-size=2',
+      '--optimize-for-size',
+      'dist/src/cli.js',
+      'start',
+    ]);
     expect(instructions.some((i) => i.op === 'ENTRYPOINT')).toBe(false);
     // tsconfig.build.json extends tsconfig.json: outDir dist, rootDir . → src/cli.ts becomes dist/src/cli.js.
     const base = JSON.parse(read('tsconfig.json')).compilerOptions as { outDir: string; rootDir: string };
