@@ -630,6 +630,28 @@ describe('computeStatus', () => {
     expect(statusOf([withShards(3)]).database?.shardMap).toBeUndefined();
   });
 
+  it("keeps the Resharding condition and shard map in status until a restarted operator's monitor reports", () => {
+    const resharding: ReshardingReport = {
+      state: 'idle',
+      toCount: 3,
+      version: 4,
+      movedBuckets: 0,
+      totalBuckets: 0,
+      message: 'shard map current',
+    };
+    const before = statusOf([withShards(3)], { resharding, now: new Date('2026-11-30T08:00:00Z') });
+    const withPrevious: Modifier = (app) => void (app.status = structuredClone(before) as typeof app.status);
+    // A new process: its resharding monitor has not read the map yet.
+    const after = statusOf([withShards(3), withPrevious]);
+    expect(after.conditions?.find((c) => c.type === 'Resharding')).toEqual(
+      before.conditions?.find((c) => c.type === 'Resharding'),
+    );
+    expect(after.database?.shardMap).toEqual(before.database?.shardMap);
+    // Without a database (no monitor will report), nothing is kept.
+    const cacheOnly = statusOf([withCache(), withPrevious]);
+    expect(cacheOnly.conditions?.map((c) => c.type)).not.toContain('Resharding');
+  });
+
   it('a pass that applied everything advances observedGeneration and, all pods ready, says Ready', () => {
     const status = statusOf([withCache(), withShards(2)]);
     expect(status.observedGeneration).toBe(5);

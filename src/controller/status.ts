@@ -1,7 +1,13 @@
 // Status from what is observed: per-component conditions from the live workloads, Ready, Progressing and Degraded
 // from those and this pass's failure, replica counts for kubectl and the scale subresource, and endpoints. Pure:
 // the caller passes the live objects. One small function per condition.
-import type { ConditionType, ScalableApp, ScalableAppStatus, ShardMapStatus } from '../api/v1alpha1/index.js';
+import type {
+  Condition,
+  ConditionType,
+  ScalableApp,
+  ScalableAppStatus,
+  ShardMapStatus,
+} from '../api/v1alpha1/index.js';
 import { databaseEndpoints } from '../builders/database/index.js';
 import { cacheEndpoint, formatEndpoint } from '../builders/endpoints.js';
 import { GATEWAY_GROUP, type HTTPRoute, type ParentReference } from '../builders/exposure/httproute.js';
@@ -96,20 +102,24 @@ export function computeStatus(input: StatusInput): ScalableAppStatus {
     input.succeeded || (app.status?.observedGeneration ?? -1) >= (app.metadata.generation ?? 0);
   const summary = { components, failure: input.failure, generationObserved };
   const observedGeneration = input.succeeded ? app.metadata.generation : app.status?.observedGeneration;
+  const reshardingKept = lastReported(input).condition;
   return {
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
-    conditions: mergeConditions(
-      app.status?.conditions,
-      [
-        readyCondition(summary),
-        progressingCondition({ ...summary, paused: input.paused, anyFailed: failed.length > 0 }),
-        degradedCondition(input.failure, failed),
-        ...components,
-        ...(input.resharding ? [reshardingCondition(input.resharding)] : []),
-      ],
-      app.metadata.generation,
-      input.now,
-    ),
+    conditions: [
+      ...mergeConditions(
+        app.status?.conditions,
+        [
+          readyCondition(summary),
+          progressingCondition({ ...summary, paused: input.paused, anyFailed: failed.length > 0 }),
+          degradedCondition(input.failure, failed),
+          ...components,
+          ...(input.resharding ? [reshardingCondition(input.resharding)] : []),
+        ],
+        app.metadata.generation,
+        input.now,
+      ),
+      ...(reshardingKept ? [reshardingKept] : []),
+    ],
     ...(of('web').length ? { web: webStatus(app, of('web')) } : {}),
     ...(of('cache').length ? { cache: cacheStatus(of('cache'), input.endpoints) } : {}),
     ...(of('database').length ? { database: databaseStatus(input, of('database')) } : {}),
@@ -512,7 +522,28 @@ function databaseStatus(
           }),
         }
       : {}),
-    ...(input.resharding ? { shardMap: shardMapStatus(input.resharding) } : {}),
+    ...shardMapOf(input),
+  };
+}
+
+function shardMapOf(input: StatusInput): { shardMap?: ShardMapStatus } {
+  const shardMap = input.resharding ? shardMapStatus(input.resharding) : lastReported(input).shardMap;
+  return shardMap ? { shardMap } : {};
+}
+
+/**
+ * What status says of the shard map while the resharding monitor has not reported in this process (a restarted
+ * operator, before its first pass): what it said before, as it was, so that a restart neither drops the condition
+ * and the map for a moment nor writes status for them. Nothing without a database: no monitor will report.
+ */
+function lastReported({ app, resharding }: StatusInput): {
+  condition?: Condition;
+  shardMap?: ShardMapStatus;
+} {
+  if (resharding || !app.spec.database?.enabled) return {};
+  return {
+    condition: app.status?.conditions?.find((c) => c.type === 'Resharding'),
+    shardMap: app.status?.database?.shardMap,
   };
 }
 
