@@ -4,7 +4,7 @@
 // kubectl at a time, to the same end state (every Deployment available, every StatefulSet ready, every Ingress
 // admitted by the benchmark standing in for an Ingress controller). Reports time to converge, API requests per
 // app and where they go (verb, resource, code, and the time they took), reconciles per app, the operator's RSS
-// (start, peak while converging, steady once settled, after a restart), its CPU seconds, a no-op resync's requests
+// (start, peak, steady once settled, after a restart), its CPU seconds, a no-op resync's requests
 // and duration, and how long a user's edit takes while every app resyncs. Writes .local/bench/scale.json and
 // scale-<APPS>+<SHOP_APPS>.json.
 // Run: make bench APPS=200 SHOP_APPS=10 (the local cluster gets SAPP_KWOK_NODES nodes; 110 pods fit on each).
